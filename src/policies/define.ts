@@ -1,0 +1,94 @@
+import type { z } from 'zod'
+import type { Clock } from '../core/clock.js'
+import { createDenial, type Denial, type Rule } from '../core/denial.js'
+import type { JsonObject } from '../core/json.js'
+import type { Identity, RequestContext } from '../gateway/context.js'
+
+/** A policy lets the request on (optionally adding identity or headers). */
+export interface Allow {
+  kind: 'allow'
+  identity?: Identity
+  responseHeaders?: Record<string, string>
+  upstreamHeaders?: Record<string, string>
+  /** Facts for the trace. */
+  detail?: JsonObject
+  /** `detect`: the layer would have denied but is in detect mode. */
+  result?: 'allow' | 'detect' | 'skip'
+  rule?: string
+}
+
+export interface Deny {
+  kind: 'deny'
+  denial: Denial
+}
+
+/** The gateway answers itself (CORS preflight only). */
+export interface Respond {
+  kind: 'respond'
+  status: number
+  headers: Record<string, string>
+  detail?: JsonObject
+}
+
+export type Verdict = Allow | Deny | Respond
+export type Evaluate = (ctx: RequestContext) => Verdict | Promise<Verdict>
+
+/** The one allow value with nothing attached: shared so the hot path allocates nothing. */
+const plainAllow: Allow = Object.freeze({ kind: 'allow' }) as Allow
+
+export function allow(extra?: Omit<Allow, 'kind'>): Allow {
+  return extra === undefined ? plainAllow : { kind: 'allow', ...extra }
+}
+
+export function deny(
+  rule: Rule,
+  facts: { message: string; remediation?: string; detail?: JsonObject; headers?: Record<string, string>; status?: number },
+): Deny {
+  return { kind: 'deny', denial: createDenial(rule, facts) }
+}
+
+export function respond(status: number, headers: Record<string, string>, detail?: JsonObject): Respond {
+  return { kind: 'respond', status, headers, detail }
+}
+
+/** Things a policy may need from outside; tests pass fakes. */
+export interface PolicyDeps {
+  clock: Clock
+  /** Consumers from config, for authn. */
+  consumers: ConsumerRecord[]
+  /** Route name the policy is compiled for. */
+  routeName: string
+  /** Shared state that must survive config reloads (JWKS caches, counters), keyed by the policy. */
+  shared: Map<string, unknown>
+}
+
+/** A consumer as the policies see it: keys already hashed. */
+export interface ConsumerRecord {
+  name: string
+  tenant?: string
+  /** sha256 digests of the consumer's keys. */
+  keyHashes: Buffer[]
+  scopes: string[]
+  roles?: string[]
+  attributes?: JsonObject
+}
+
+export interface PolicyDefinition<Schema extends z.ZodType = z.ZodType> {
+  /** Layer name: folder, rule-id prefix, `Gatehouse-Decision` value. */
+  name: string
+  /** Key under `routes[].policies` in the config file. */
+  configKey: string
+  /** Position in the pipeline (ip 100, cors 200, body 300, waf 400, authn 500, ...). */
+  order: number
+  schema: Schema
+  rules: Record<string, Rule>
+  /** True when this policy must see the buffered body. */
+  needsBody?(config: z.output<Schema>): boolean
+  /** Runs once per config load; returns the per-request evaluator. */
+  compile(config: z.output<Schema>, deps: PolicyDeps): Evaluate
+}
+
+/** Declares a policy; only checks the shape at compile time. */
+export function definePolicy<Schema extends z.ZodType>(definition: PolicyDefinition<Schema>): PolicyDefinition<Schema> {
+  return definition
+}
