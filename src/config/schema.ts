@@ -1,0 +1,132 @@
+import { z } from 'zod'
+import type { PolicyDefinition } from '../policies/define.js'
+
+const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected 'host:port', e.g. '127.0.0.1:8080' or '[::1]:8080'")
+  .describe("Address the server listens on, as 'host:port'. Port 0 picks a free port.")
+
+const upstreamTarget = z.union([
+  z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+  z
+    .object({
+      url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).describe('Base URL of the target.'),
+      weight: z.number().int().min(1).max(1000).default(1).describe('Relative share of requests for `balance: weighted`. Default 1.'),
+    })
+    .strict(),
+])
+
+const healthCheck = z
+  .object({
+    path: z.string().startsWith('/').default('/health').describe('Path probed with GET on every target. Default /health.'),
+    intervalMs: z.number().int().min(100).default(5000).describe('Milliseconds between active probes. Default 5000.'),
+    timeoutMs: z.number().int().min(10).default(2000).describe('Milliseconds before a probe counts as failed. Default 2000.'),
+    healthyThreshold: z.number().int().min(1).default(2).describe('Consecutive successful probes that bring a target back. Default 2.'),
+    unhealthyThreshold: z.number().int().min(1).default(2).describe('Consecutive failed probes that take a target out. Default 2.'),
+    expectStatus: z.array(z.number().int().min(100).max(599)).optional().describe('Statuses that count as healthy. Default: any 2xx or 3xx.'),
+  })
+  .strict()
+
+export const UpstreamConfig = z
+  .object({
+    targets: z.array(upstreamTarget).min(1, 'an upstream needs at least one target').describe('Servers that receive the traffic.'),
+    balance: z
+      .enum(['round-robin', 'weighted', 'least-connections'])
+      .default('round-robin')
+      .describe('How a target is picked: round-robin, weighted (smooth, by target weight) or least-connections. Default round-robin.'),
+    connectTimeoutMs: z.number().int().min(1).default(5000).describe('Milliseconds to open a connection before answering 504. Default 5000.'),
+    readTimeoutMs: z.number().int().min(1).default(30000).describe('Milliseconds to wait for response headers, and between body chunks, before answering 504. Default 30000.'),
+    retries: z.number().int().min(0).max(5).default(1).describe('Extra attempts on another target when a connection fails, for idempotent methods only (GET, HEAD, OPTIONS, PUT, DELETE). Default 1.'),
+    connections: z.number().int().min(1).default(128).describe('Maximum keep-alive connections per target. Default 128.'),
+    healthCheck: healthCheck.optional().describe('Active health check. Off when absent.'),
+    passive: z
+      .object({
+        failures: z.number().int().min(1).default(3).describe('Consecutive connection failures or 5xx answers that eject a target. Default 3.'),
+        ejectMs: z.number().int().min(100).default(10000).describe('Milliseconds an ejected target is skipped before it is tried again. Default 10000.'),
+      })
+      .strict()
+      .default({ failures: 3, ejectMs: 10000 })
+      .describe('Passive health: targets that keep failing real traffic are ejected for a while.'),
+  })
+  .strict()
+
+export const ConsumerConfig = z
+  .object({
+    name: z.string().min(1).describe('Unique consumer name; shown in the call log.'),
+    tenant: z.string().min(1).optional().describe('Tenant the consumer belongs to.'),
+    keys: z
+      .array(z.string())
+      .default([])
+      .describe("API keys, as 'sha256:<64 hex digits>' (the key's SHA-256) or 'env:NAME' (the plain key in an environment variable). Plain keys are never written in the file."),
+    scopes: z.array(z.string().min(1)).default([]).describe('Scopes granted to the consumer.'),
+    roles: z.array(z.string().min(1)).default([]).describe('Roles granted to the consumer.'),
+  })
+  .strict()
+
+const routeMatch = z
+  .object({
+    methods: z
+      .array(z.string().regex(/^[A-Z]+$/, 'methods are upper-case tokens such as GET or POST'))
+      .optional()
+      .describe('HTTP methods the route answers. All methods when absent.'),
+    path: z
+      .string()
+      .startsWith('/', 'a path starts with /')
+      .describe("Path pattern: '/orders' exact, '/orders/:id' with a parameter, '/api/*' as a prefix."),
+    host: z.string().min(1).optional().describe('Host header the route answers (without port). Any host when absent.'),
+  })
+  .strict()
+
+/** Root schema, with `routes[].policies` built from the registered policies. */
+export function createConfigSchema(policies: readonly PolicyDefinition[]) {
+  const policyShape: Record<string, z.ZodType> = {}
+  for (const policy of policies) policyShape[policy.configKey] = policy.schema.optional()
+  const policiesSchema = z.object(policyShape).strict().default({}).describe('Policies that guard the route, run in pipeline order whatever order they are written in.')
+
+  const route = z
+    .object({
+      name: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'route names use letters, digits, dot, dash and underscore').describe('Unique route name; shown in denials and the call log.'),
+      match: routeMatch,
+      upstream: z.string().min(1).describe('Name of an entry under `upstreams`.'),
+      stripPrefix: z.string().startsWith('/').optional().describe('Path prefix removed before the request goes upstream.'),
+      policies: policiesSchema,
+    })
+    .strict()
+
+  return z
+    .object({
+      listen: listenAddress.default('127.0.0.1:8080'),
+      admin: z
+        .object({
+          listen: listenAddress.default('127.0.0.1:8081'),
+          tokens: z.array(z.string().min(16, 'admin tokens must be at least 16 characters')).default([]).describe('Bearer tokens accepted by the admin API.'),
+        })
+        .strict()
+        .optional()
+        .describe('Admin API and console. Off when absent.'),
+      store: z
+        .string()
+        .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+|off)$/, "expected 'sqlite:<path>', 'postgres://...' or 'off'")
+        .default('sqlite:./data/gatehouse.db')
+        .describe("Where the call log lives: 'sqlite:<path>' (relative to the config file), 'postgres://...', or 'off'. Default sqlite:./data/gatehouse.db."),
+      redis: z.string().regex(/^rediss?:\/\/.+/, "expected 'redis://host:port'").optional().describe('Redis for shared rate limits across instances. Optional.'),
+      explain: z
+        .enum(['public', 'consumer', 'full'])
+        .default('public')
+        .describe('How much a denied caller is told: public (layer, rule, request id, generic remedy), consumer (details for the authenticated consumer), full (everything; development only).'),
+      trustedProxies: z
+        .array(z.string())
+        .default([])
+        .describe('IPs or CIDRs of proxies in front of the gateway whose X-Forwarded-For is believed. Default none.'),
+      upstreams: z.record(z.string(), UpstreamConfig).default({}).describe('Named groups of upstream servers.'),
+      consumers: z.array(ConsumerConfig).default([]).describe('Who may call, with their keys and grants.'),
+      routes: z.array(route).default([]).describe('Routes, matched by method, host and path.'),
+    })
+    .strict()
+}
+
+export type GatehouseConfigSchema = ReturnType<typeof createConfigSchema>
+export type GatehouseConfig = z.output<GatehouseConfigSchema>
+export type RouteConfig = GatehouseConfig['routes'][number]
+export type UpstreamConfigValue = z.output<typeof UpstreamConfig>
+export type ConsumerConfigValue = z.output<typeof ConsumerConfig>

@@ -1,0 +1,118 @@
+import FindMyWay from 'find-my-way'
+import type { Clock } from '../core/clock.js'
+import { GatewayError } from '../core/errors.js'
+import { parseKeyRef } from '../core/keys.js'
+import type { GatehouseConfig, RouteConfig } from '../config/schema.js'
+import type { ConsumerRecord, PolicyDefinition } from '../policies/define.js'
+import { policies as registeredPolicies } from '../policies/index.js'
+import { createClientIpResolver, type ClientIpResolver } from '../policies/ip/client-ip.js'
+import type { CompiledLayer } from './pipeline.js'
+import { UpstreamGroup } from './upstream/group.js'
+
+/** Default bound on a buffered body when no `body` policy sets one (1 MiB). */
+export const defaultBodyLimitBytes = 1024 * 1024
+
+export interface CompiledRoute {
+  name: string
+  config: RouteConfig
+  upstream: UpstreamGroup
+  stripPrefix?: string
+  layers: CompiledLayer[]
+  bodyLimitBytes: number
+}
+
+/** Everything a request needs, built once per config load and swapped whole on reload. */
+export interface Runtime {
+  config: Readonly<GatehouseConfig>
+  routes: CompiledRoute[]
+  upstreams: Map<string, UpstreamGroup>
+  resolveClientIp: ClientIpResolver
+  /** Finds the route for a request; `allowed` lists the methods a path answers when the method is wrong. */
+  match(method: string, path: string, host: string): { route: CompiledRoute; params: Record<string, string> } | { route: undefined; allowed: string[] }
+}
+
+export interface CompileDeps {
+  clock: Clock
+  env: Record<string, string | undefined>
+  /** State that survives reloads (JWKS caches, counters), keyed by policy and route. */
+  shared: Map<string, unknown>
+  /** Upstream groups of the previous runtime, reused when their config is unchanged. */
+  previous?: Runtime
+}
+
+/** Compiles a validated config. Throws GatewayError('config.compile') for what validation could not catch. */
+export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileDeps, policyList: readonly PolicyDefinition[] = registeredPolicies): Runtime {
+  const consumers: ConsumerRecord[] = config.consumers.map((c) => ({
+    name: c.name,
+    tenant: c.tenant,
+    scopes: [...c.scopes],
+    roles: [...c.roles],
+    keyHashes: c.keys.map((ref) => {
+      const parsed = parseKeyRef(ref, deps.env)
+      if (!parsed.ok) throw new GatewayError('config.compile', `consumer '${c.name}': ${parsed.message}`)
+      return parsed.hash
+    }),
+  }))
+
+  const upstreams = new Map<string, UpstreamGroup>()
+  for (const [name, upstreamConfig] of Object.entries(config.upstreams)) {
+    const old = deps.previous?.upstreams.get(name)
+    upstreams.set(name, old && JSON.stringify(old.config) === JSON.stringify(upstreamConfig) ? old : new UpstreamGroup(name, upstreamConfig))
+  }
+
+  const ordered = [...policyList].sort((a, b) => a.order - b.order)
+  const routes = config.routes.map((route): CompiledRoute => {
+    const upstream = upstreams.get(route.upstream)
+    if (!upstream) throw new GatewayError('config.compile', `route '${route.name}' names unknown upstream '${route.upstream}'`)
+    const layers: CompiledLayer[] = []
+    let bodyLimitBytes = defaultBodyLimitBytes
+    const policyConfigs = route.policies as Record<string, unknown>
+    for (const policy of ordered) {
+      const policyConfig = policyConfigs[policy.configKey]
+      if (policyConfig === undefined) continue
+      const evaluate = policy.compile(policyConfig, { clock: deps.clock, consumers, routeName: route.name, shared: deps.shared })
+      layers.push({ name: policy.name, order: policy.order, evaluate, needsBody: policy.needsBody?.(policyConfig) ?? false })
+      const limit = policy.bodyLimitBytes?.(policyConfig)
+      if (limit !== undefined) bodyLimitBytes = limit
+    }
+    return { name: route.name, config: route, upstream, stripPrefix: route.stripPrefix, layers, bodyLimitBytes }
+  })
+
+  const router = FindMyWay({ ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 500 })
+  const methodsByPath = new Map<string, Set<string>>()
+  routes.forEach((route) => {
+    const { methods, path, host } = route.config.match
+    const opts = host ? { constraints: { host } } : {}
+    const list = methods ? [...methods] : ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']
+    if (methods?.includes('GET') && !methods.includes('HEAD')) list.push('HEAD')
+    const known = methodsByPath.get(path) ?? new Set<string>()
+    methodsByPath.set(path, known)
+    for (const method of list) {
+      known.add(method)
+      try {
+        router.on(method as 'GET', path, opts, noop, route)
+      } catch (error) {
+        // Same method and path twice (e.g. a route without methods beside one with GET).
+        if (methods === undefined) continue
+        throw new GatewayError('config.compile', `route '${route.name}': ${(error as Error).message}`)
+      }
+    }
+  })
+
+  const knownMethods = [...new Set([...methodsByPath.values()].flatMap((set) => [...set]))]
+  return {
+    config,
+    routes,
+    upstreams,
+    resolveClientIp: createClientIpResolver([...config.trustedProxies]),
+    match(method, path, host) {
+      const found = router.find(method as 'GET', path, { host })
+      if (found) return { route: found.store as CompiledRoute, params: found.params as Record<string, string> }
+      // Only on a miss: which methods would this path answer? (for 405 and its Allow header)
+      const allowed = knownMethods.filter((m) => m !== method && router.find(m as 'GET', path, { host }) !== null)
+      return { route: undefined, allowed }
+    },
+  }
+}
+
+const noop: FindMyWay.Handler<FindMyWay.HTTPVersion.V1> = () => undefined

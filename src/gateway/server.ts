@@ -1,0 +1,273 @@
+import { watch, type FSWatcher } from 'node:fs'
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { basename, dirname, resolve } from 'node:path'
+import { EventEmitter } from 'node:events'
+import { systemClock, type Clock } from '../core/clock.js'
+import { createDenial, shortRuleName, type Denial } from '../core/denial.js'
+import { GatewayError } from '../core/errors.js'
+import type { JsonObject } from '../core/json.js'
+import { silentLogger, type Logger } from '../core/logger.js'
+import { formatProblem, loadConfigFile, type LoadResult } from '../config/load.js'
+import { openStore } from '../store/open-store.js'
+import type { CallLogStore, CallRecord } from '../store/types.js'
+import { readBodyBounded } from './body.js'
+import { compileRuntime, type CompiledRoute, type Runtime } from './compile.js'
+import type { RequestContext } from './context.js'
+import { createContext } from './create-context.js'
+import { parseListen, urlFor } from './listen.js'
+import { runPipeline, type PipelineOutcome } from './pipeline.js'
+import { sendDenial, type ExplainLevel } from './respond.js'
+import { gatewayRules } from './rules.js'
+import { routeRequest } from './route-request.js'
+import { proxyRequest, type ProxyResult } from './upstream/proxy.js'
+
+export interface GatewayOptions {
+  configFile: string
+  env?: Record<string, string | undefined>
+  logger?: Logger
+  clock?: Clock
+  /** Reload when the config file changes. Default true. */
+  watch?: boolean
+  /** Overrides `listen:` (tests pass 127.0.0.1:0). */
+  listen?: string
+  /** Call-log batching, for tests. */
+  storeOptions?: { batchMs?: number; batchSize?: number }
+}
+
+export interface Gateway {
+  url: string
+  port: number
+  runtime(): Runtime
+  store: CallLogStore | undefined
+  /** Re-reads the config file; keeps the running config when the new one is bad. */
+  reload(): Promise<LoadResult>
+  /** Emits `reload` with the LoadResult of every reload attempt. */
+  events: EventEmitter
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), flushes the call log. */
+  close(graceMs?: number): Promise<void>
+}
+
+/** Starts the gateway from a config file. Throws GatewayError('config.invalid') with the problems listed. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const env = options.env ?? process.env
+  const logger = options.logger ?? silentLogger
+  const clock = options.clock ?? systemClock
+  const configFile = resolve(options.configFile)
+  const shared = new Map<string, unknown>()
+  const events = new EventEmitter()
+
+  const first = await loadConfigFile(configFile, env)
+  if (!first.ok) {
+    throw new GatewayError('config.invalid', `${options.configFile} is invalid:\n${first.problems.map(formatProblem).join('\n')}`, {
+      remediation: `Run 'gatehouse check -c ${options.configFile}' and fix the problems listed.`,
+    })
+  }
+  for (const warning of first.warnings) logger.warn({ problem: formatProblem(warning) }, 'config warning')
+  let runtime = compileRuntime(first.config, { clock, env, shared })
+  for (const group of runtime.upstreams.values()) group.startHealthChecks()
+
+  const store = first.config.store === 'off' ? undefined : openStore(first.config.store, first.baseDir, options.storeOptions)
+  const secure = false
+
+  const server = createServer({
+    // Slow-header and slow-body clients are cut off instead of holding sockets forever.
+    headersTimeout: 10_000,
+    requestTimeout: 60_000,
+    keepAliveTimeout: 5_000,
+    maxHeaderSize: 16 * 1024,
+  })
+
+  const record = (ctx: RequestContext, status: number, layer: string, rule: string | null, denial: Denial | undefined, proxy: ProxyResult | undefined, requestBytes: number) => {
+    if (!store) return
+    const row: CallRecord = {
+      time: ctx.receivedAt,
+      requestId: ctx.id,
+      traceId: ctx.traceId,
+      route: ctx.routeName ?? null,
+      consumer: ctx.identity?.consumer ?? null,
+      tenant: ctx.identity?.tenant ?? null,
+      method: ctx.method,
+      path: ctx.path,
+      status,
+      decision: denial ? layer : layer === 'upstream' ? 'upstream' : 'allow',
+      layer,
+      rule,
+      upstreamStatus: proxy?.upstreamStatus ?? null,
+      upstreamMs: proxy?.upstreamMs === null || proxy?.upstreamMs === undefined ? null : Math.round(proxy.upstreamMs * 100) / 100,
+      totalMs: Math.round((performance.now() - ctx.startedAt) * 100) / 100,
+      requestBytes,
+      responseBytes: proxy?.responseBytes ?? 0,
+      clientIp: ctx.clientIp,
+      upstreamTarget: proxy?.target ?? null,
+      trail: ctx.trail,
+      denial: denial ? denialForLog(denial) : null,
+    }
+    store.append(row)
+  }
+
+  const requestBytesOf = (ctx: RequestContext, req: IncomingMessage) =>
+    ctx.body.kind === 'buffered' ? ctx.body.bytes.length : Number(req.headers['content-length'] ?? 0) || 0
+
+  const deny = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, denial: Denial, explain: ExplainLevel, proxy?: ProxyResult) => {
+    // Close the connection if the request body was left unread, so it cannot be taken as the next request.
+    const unread = ctx.body.kind !== 'buffered' && !req.complete && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
+    if (!res.headersSent) sendDenial(res, ctx, denial, explain, unread)
+    else res.destroy()
+    record(ctx, denial.status, denial.layer, shortRuleName(denial.rule), denial, proxy, requestBytesOf(ctx, req))
+  }
+
+  const fail = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, error: unknown) => {
+    logger.error({ err: error, requestId: ctx.id, route: ctx.routeName }, 'request failed inside the gateway')
+    const denial = createDenial(gatewayRules.internal, { message: 'The gateway failed while handling the request.', detail: { error: error instanceof Error ? error.message : String(error) } })
+    deny(req, res, ctx, denial, 'public')
+  }
+
+  const forward = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: CompiledRoute, explain: ExplainLevel) => {
+    const responseHeaders = (status: number): OutgoingHttpHeaders => {
+      const out: OutgoingHttpHeaders = { ...ctx.responseHeaders }
+      out['gatehouse-decision'] = status >= 400 ? 'upstream' : 'allow'
+      out['x-request-id'] = ctx.id
+      return out
+    }
+    const started = performance.now()
+    proxyRequest(ctx, req, res, route.upstream, { stripPrefix: route.stripPrefix, secure, responseHeaders }).then(
+      (result) => {
+        const ms = performance.now() - started
+        if (result.denial) {
+          ctx.trail.push({ layer: 'upstream', result: 'deny', rule: result.denial.rule, ms, detail: result.denial.detail })
+          deny(req, res, ctx, result.denial, explain, result)
+          return
+        }
+        const status = result.upstreamStatus ?? 0
+        const denied = status >= 400
+        const detail: JsonObject = { status, target: result.target }
+        ctx.trail.push(denied ? { layer: 'upstream', result: 'deny', rule: `upstream.status-${status}`, ms, detail } : { layer: 'upstream', result: 'allow', ms, detail })
+        record(ctx, status, denied ? 'upstream' : 'allow', denied ? `status-${status}` : null, undefined, result, requestBytesOf(ctx, req))
+      },
+      (error: unknown) => fail(req, res, ctx, error),
+    )
+  }
+
+  const finish = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: CompiledRoute, outcome: PipelineOutcome, explain: ExplainLevel) => {
+    if (outcome.kind === 'allow') return forward(req, res, ctx, route, explain)
+    if (outcome.kind === 'deny') return deny(req, res, ctx, outcome.denial, explain)
+    const headers: OutgoingHttpHeaders = { ...ctx.responseHeaders, ...outcome.headers, 'gatehouse-decision': 'allow', 'x-request-id': ctx.id, 'content-length': 0 }
+    res.writeHead(outcome.status, headers)
+    res.end()
+    const layer = ctx.trail[ctx.trail.length - 1]?.layer ?? 'gateway'
+    record(ctx, outcome.status, layer, null, undefined, undefined, 0)
+  }
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const rt = runtime
+    const explain = rt.config.explain
+    const ctx = createContext(req, rt.resolveClientIp, clock.now())
+    req.on('error', () => undefined)
+    try {
+      ctx.trail.push({ layer: 'request-id', result: 'allow', ms: 0 })
+      const routed = routeRequest(rt, ctx)
+      if ('denial' in routed) return deny(req, res, ctx, routed.denial, explain)
+      const route = routed.route
+      const outcome = runPipeline(route.layers, ctx, (limit) => readBodyBounded(req, limit), route.bodyLimitBytes)
+      if (outcome instanceof Promise) {
+        outcome.then((o) => finish(req, res, ctx, route, o, explain), (error: unknown) => fail(req, res, ctx, error))
+      } else {
+        finish(req, res, ctx, route, outcome, explain)
+      }
+    } catch (error) {
+      fail(req, res, ctx, error)
+    }
+  })
+
+  server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
+    if (!socket.writable) return socket.destroy()
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+    const title = status === 431 ? 'Request header fields too large' : status === 408 ? 'Request timeout' : 'Malformed HTTP request'
+    const body = JSON.stringify({ type: `/problems/gateway/${status === 400 ? 'malformed-request' : status === 431 ? 'headers-too-large' : 'request-timeout'}`, title, status, layer: 'gateway', rule: status === 400 ? 'malformed-request' : status === 431 ? 'headers-too-large' : 'request-timeout', detail: title + '.' })
+    socket.end(`HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+  })
+
+  const { host, port } = parseListen(options.listen ?? first.config.listen)
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail)
+    server.listen(port, host, () => {
+      server.off('error', fail)
+      ok()
+    })
+  })
+  const bound = (server.address() as AddressInfo).port
+
+  let reloading: Promise<LoadResult> | undefined
+  const reload = async (): Promise<LoadResult> => {
+    const result = await loadConfigFile(configFile, env)
+    if (!result.ok) {
+      logger.warn({ problems: result.problems.map(formatProblem) }, 'config reload refused; keeping the running config')
+      events.emit('reload', result)
+      return result
+    }
+    try {
+      const next = compileRuntime(result.config, { clock, env, shared, previous: runtime })
+      const old = runtime
+      runtime = next
+      for (const group of next.upstreams.values()) group.startHealthChecks()
+      for (const [name, group] of old.upstreams) if (next.upstreams.get(name) !== group) void group.close()
+      logger.info({ routes: next.routes.length }, 'config reloaded')
+      events.emit('reload', result)
+      return result
+    } catch (error) {
+      const failed: LoadResult = { ok: false, file: options.configFile, problems: [{ file: options.configFile, line: 1, col: 1, path: '', message: (error as Error).message, severity: 'error' }] }
+      logger.warn({ problems: failed.problems.map(formatProblem) }, 'config reload refused; keeping the running config')
+      events.emit('reload', failed)
+      return failed
+    }
+  }
+
+  let watcher: FSWatcher | undefined
+  if (options.watch !== false) {
+    // Watch the directory: editors replace files by rename, which ends a watch on the file itself.
+    let timer: NodeJS.Timeout | undefined
+    watcher = watch(dirname(configFile), (_event, name) => {
+      if (name !== basename(configFile)) return
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        reloading = (reloading ?? Promise.resolve()).then(reload, reload)
+      }, 100)
+    })
+    watcher.on('error', (error) => logger.warn({ err: error }, 'config watch failed; hot reload is off'))
+  }
+
+  return {
+    url: urlFor(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host, bound),
+    port: bound,
+    runtime: () => runtime,
+    store,
+    reload,
+    events,
+    async close(graceMs = 10_000) {
+      watcher?.close()
+      const closed = new Promise<void>((ok) => server.close(() => ok()))
+      server.closeIdleConnections()
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs)
+      await closed
+      clearTimeout(timer)
+      await Promise.all([...runtime.upstreams.values()].map((g) => g.close()))
+      await store?.close()
+    },
+  }
+}
+
+/** The stored form of a denial: everything an operator needs, nothing secret (policies never put secrets in it). */
+function denialForLog(denial: Denial): JsonObject {
+  const out: JsonObject = {
+    layer: denial.layer,
+    rule: denial.rule,
+    status: denial.status,
+    title: denial.title,
+    message: denial.message,
+    remediation: denial.remediation,
+  }
+  if (denial.detail) out.detail = denial.detail
+  return out
+}
+
