@@ -77,13 +77,11 @@ export function loadConfigText(
     return { ok: false, file: displayName, problems }
   }
 
-  const parsed = configSchema.safeParse(raw)
+  const parsed = configSchema.safeParse(raw, { reportInput: true })
   if (!parsed.success) {
     for (const issue of parsed.error.issues) reportIssue(issue, at)
   }
-  if (parsed.success) {
-    for (const finding of checkConfigReferences(parsed.data, env)) at(finding.path, finding.message, undefined, finding.severity)
-  }
+  for (const finding of checkConfigReferences(raw, env)) at(finding.path, finding.message, undefined, finding.severity)
 
   const errors = problems.filter((p) => p.severity === 'error')
   if (errors.length > 0 || !parsed.success) return { ok: false, file: displayName, problems: sortProblems(problems) }
@@ -139,7 +137,8 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'a list'
   if (typeof value === 'object') return 'a mapping'
-  return `${typeof value} ${JSON.stringify(value)}`
+  const shown = JSON.stringify(value)
+  return `${typeof value} ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}`
 }
 
 /** Replaces `${NAME}` and `${NAME:-default}` inside string scalars, keeping positions. */

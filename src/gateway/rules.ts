@@ -23,6 +23,27 @@ export const gatewayRules = {
     meaning: 'The path has an invalid percent-encoding or climbs above the root with `..`.',
     remedy: 'Send a well-formed path.',
   },
+  malformedRequest: {
+    id: 'gateway.malformed-request',
+    status: 400,
+    title: 'Malformed HTTP request',
+    meaning: "Node's HTTP parser rejected the request: bad request line, invalid header, or conflicting Content-Length and Transfer-Encoding.",
+    remedy: 'Send a well-formed HTTP/1.1 request.',
+  },
+  headersTooLarge: {
+    id: 'gateway.headers-too-large',
+    status: 431,
+    title: 'Request header fields too large',
+    meaning: 'The header section is larger than 16 KiB.',
+    remedy: 'Send fewer or smaller headers (large cookies are the usual cause).',
+  },
+  requestTimeout: {
+    id: 'gateway.request-timeout',
+    status: 408,
+    title: 'Request timeout',
+    meaning: 'The client took longer than 10 s to send the headers, or 60 s to send the whole request.',
+    remedy: 'Send the request without pausing.',
+  },
   internal: {
     id: 'gateway.internal-error',
     status: 500,

@@ -182,10 +182,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
     if (!socket.writable) return socket.destroy()
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
-    const title = status === 431 ? 'Request header fields too large' : status === 408 ? 'Request timeout' : 'Malformed HTTP request'
-    const body = JSON.stringify({ type: `/problems/gateway/${status === 400 ? 'malformed-request' : status === 431 ? 'headers-too-large' : 'request-timeout'}`, title, status, layer: 'gateway', rule: status === 400 ? 'malformed-request' : status === 431 ? 'headers-too-large' : 'request-timeout', detail: title + '.' })
-    socket.end(`HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+    // No request object exists yet, so the answer is written by hand, still as problem+json.
+    const rule = error.code === 'HPE_HEADER_OVERFLOW' ? gatewayRules.headersTooLarge : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? gatewayRules.requestTimeout : gatewayRules.malformedRequest
+    const name = shortRuleName(rule.id)
+    const body = JSON.stringify({ type: `/problems/gateway/${name}`, title: rule.title, status: rule.status, detail: rule.meaning, layer: 'gateway', rule: name, remedy: rule.remedy })
+    socket.end(`HTTP/1.1 ${rule.status} ${rule.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\ngatehouse-decision: gateway;rule=${name}\r\nconnection: close\r\n\r\n${body}`)
   })
 
   const { host, port } = parseListen(options.listen ?? first.config.listen)

@@ -15,6 +15,8 @@ export interface Allow {
   /** `detect`: the layer would have denied but is in detect mode. */
   result?: 'allow' | 'detect' | 'skip'
   rule?: string
+  /** The parsed JSON body (body policy), stored by the pipeline for later layers. */
+  json?: unknown
 }
 
 export interface Deny {
@@ -60,6 +62,8 @@ export interface PolicyDeps {
   routeName: string
   /** Shared state that must survive config reloads (JWKS caches, counters), keyed by the policy. */
   shared: Map<string, unknown>
+  /** Environment for `env:NAME` secrets (process.env in production, a plain object in tests). */
+  env: Record<string, string | undefined>
 }
 
 /** A consumer as the policies see it: keys already hashed. */
@@ -84,6 +88,8 @@ export interface PolicyDefinition<Schema extends z.ZodType = z.ZodType> {
   rules: Record<string, Rule>
   /** True when this policy must see the buffered body. */
   needsBody?(config: z.output<Schema>): boolean
+  /** Most bytes of body the pipeline should buffer for this policy before reporting `too-large`. */
+  bodyLimitBytes?(config: z.output<Schema>): number
   /** Runs once per config load; returns the per-request evaluator. */
   compile(config: z.output<Schema>, deps: PolicyDeps): Evaluate
 }

@@ -1,0 +1,50 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/**
+ * The demo's orders API: enough behaviour to show allowed calls, the gateway's own denials
+ * and an upstream's own 403 (under /admin) passed through.
+ */
+export async function startDemoUpstream(host = '127.0.0.1', port = 3001): Promise<{ server: Server; url: string }> {
+  const orders = [{ id: '1', sku: 'tea-001', quantity: 2 }, { id: '2', sku: 'mug-002', quantity: 1 }]
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const send = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(body))
+      }
+      const path = (req.url ?? '/').split('?')[0]
+      if (path === '/health') return send(200, { status: 'ok' })
+      if (path.startsWith('/admin')) {
+        res.writeHead(403, { 'content-type': 'text/html', server: 'demo-orders' })
+        return res.end('<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><p>Admins only.</p></body></html>')
+      }
+      if (path === '/orders' && req.method === 'GET') return send(200, orders)
+      if (path === '/orders' && req.method === 'POST') {
+        let input: { sku?: unknown; quantity?: unknown } = {}
+        try {
+          input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as typeof input
+        } catch {
+          return send(400, { error: 'invalid JSON' })
+        }
+        const order = { id: String(orders.length + 1), sku: String(input.sku ?? 'unknown'), quantity: Number(input.quantity ?? 1) }
+        orders.push(order)
+        return send(201, order)
+      }
+      const byId = /^\/orders\/([^/]+)$/.exec(path)
+      if (byId && req.method === 'GET') {
+        const order = orders.find((o) => o.id === byId[1])
+        return order ? send(200, order) : send(404, { error: 'no such order' })
+      }
+      send(404, { error: 'not found' })
+    })
+  })
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail)
+    server.listen(port, host, () => ok())
+  })
+  const bound = (server.address() as AddressInfo).port
+  return { server, url: `http://${host}:${bound}` }
+}
