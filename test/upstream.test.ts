@@ -157,6 +157,30 @@ routes: [ { name: api, match: { path: /* }, upstream: api } ]`)
     expect(b.requests).toHaveLength(5)
   })
 
+  it('does not blame the upstream when the client hangs up mid-request', async () => {
+    let release: () => void = () => undefined
+    const held = new Promise<void>((ok) => { release = ok })
+    const slow = await startUpstream((req, res) => {
+      if (req.url === '/slow') void held.then(() => res.end('late'))
+      else res.end('ok')
+    })
+    cleanup.push(() => slow.close())
+    const g = await gatewayWith(`
+upstreams: { api: { targets: [ "${slow.url}" ], passive: { failures: 1, ejectMs: 60000 } } }
+routes: [ { name: api, match: { path: /* }, upstream: api } ]`)
+    const controller = new AbortController()
+    const pending = request(`${g.url}/slow`, { signal: controller.signal, headers: { 'x-request-id': 'hung-up' } }).catch(() => undefined)
+    await new Promise((ok) => setTimeout(ok, 100))
+    controller.abort()
+    await pending
+    await new Promise((ok) => setTimeout(ok, 50))
+    release()
+    expect(g.runtime().upstreams.get('api')!.health()[0].ejected).toBe(false)
+    expect((await get(`${g.url}/fast`)).body).toBe('ok')
+    await g.store!.flush()
+    expect(await g.store!.get('hung-up')).toMatchObject({ status: 499, decision: 'client-closed' })
+  })
+
   it('brings a target back when active checks see it healthy again', async () => {
     let healthy = false
     const flappy = await startUpstream((req, res) => {

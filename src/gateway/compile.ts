@@ -19,6 +19,12 @@ export interface CompiledRoute {
   stripPrefix?: string
   layers: CompiledLayer[]
   bodyLimitBytes: number
+  /**
+   * OPTIONS was added only so the cors layer can answer preflights (a route listing just POST
+   * would otherwise 405 every browser preflight, a classic gateway gotcha); a plain OPTIONS
+   * that is not a preflight still gets 405.
+   */
+  optionsForPreflightOnly: boolean
 }
 
 /** Everything a request needs, built once per config load and swapped whole on reload. */
@@ -75,7 +81,9 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
       const limit = policy.bodyLimitBytes?.(policyConfig)
       if (limit !== undefined) bodyLimitBytes = limit
     }
-    return { name: route.name, config: route, upstream, stripPrefix: route.stripPrefix, layers, bodyLimitBytes }
+    const methods = route.match.methods
+    const optionsForPreflightOnly = methods !== undefined && !methods.includes('OPTIONS') && policyConfigs.cors !== undefined
+    return { name: route.name, config: route, upstream, stripPrefix: route.stripPrefix, layers, bodyLimitBytes, optionsForPreflightOnly }
   })
 
   const router = FindMyWay({ ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 500 })
@@ -85,6 +93,7 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
     const opts = host ? { constraints: { host } } : {}
     const list = methods ? [...methods] : ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']
     if (methods?.includes('GET') && !methods.includes('HEAD')) list.push('HEAD')
+    if (route.optionsForPreflightOnly) list.push('OPTIONS')
     const known = methodsByPath.get(path) ?? new Set<string>()
     methodsByPath.set(path, known)
     for (const method of list) {

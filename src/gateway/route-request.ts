@@ -4,6 +4,10 @@ import type { RequestContext } from './context.js'
 import { normalizeTarget } from './normalize-path.js'
 import { gatewayRules } from './rules.js'
 
+function isPreflight(ctx: RequestContext): boolean {
+  return ctx.headers.origin !== undefined && ctx.headers['access-control-request-method'] !== undefined
+}
+
 /**
  * Normalises the path and finds the route, filling `ctx.path`, `ctx.query`, `ctx.routeName`
  * and `ctx.params`. Returns the route, or the denial for a bad path (400), a wrong method
@@ -17,6 +21,16 @@ export function routeRequest(runtime: Runtime, ctx: RequestContext): { route: Co
   ctx.path = target.path
   ctx.query = target.query
   const match = runtime.match(ctx.method, ctx.path, ctx.host)
+  if (match.route && match.route.optionsForPreflightOnly && ctx.method === 'OPTIONS' && !isPreflight(ctx)) {
+    const allowed = (match.route.config.match.methods ?? []).join(', ')
+    return {
+      denial: createDenial(gatewayRules.methodNotAllowed, {
+        message: `OPTIONS is answered on ${ctx.path} only as a CORS preflight; allowed: ${allowed}.`,
+        detail: { method: ctx.method, allowed },
+        headers: { allow: allowed },
+      }),
+    }
+  }
   if (match.route) {
     ctx.routeName = match.route.name
     ctx.params = match.params

@@ -78,7 +78,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxHeaderSize: 16 * 1024,
   })
 
-  const record = (ctx: RequestContext, status: number, layer: string, rule: string | null, denial: Denial | undefined, proxy: ProxyResult | undefined, requestBytes: number) => {
+  /** `decision`: `allow`, `upstream` (its own 4xx/5xx), `client-closed`, or the denying layer. */
+  const record = (ctx: RequestContext, status: number, decision: string, layer: string, rule: string | null, denial: Denial | undefined, proxy: ProxyResult | undefined, requestBytes: number) => {
     if (!store) return
     const row: CallRecord = {
       time: ctx.receivedAt,
@@ -90,7 +91,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       method: ctx.method,
       path: ctx.path,
       status,
-      decision: denial ? layer : layer === 'upstream' ? 'upstream' : 'allow',
+      decision,
       layer,
       rule,
       upstreamStatus: proxy?.upstreamStatus ?? null,
@@ -114,7 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const unread = ctx.body.kind !== 'buffered' && !req.complete && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
     if (!res.headersSent) sendDenial(res, ctx, denial, explain, unread)
     else res.destroy()
-    record(ctx, denial.status, denial.layer, shortRuleName(denial.rule), denial, proxy, requestBytesOf(ctx, req))
+    record(ctx, denial.status, denial.layer, denial.layer, shortRuleName(denial.rule), denial, proxy, requestBytesOf(ctx, req))
   }
 
   const fail = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, error: unknown) => {
@@ -134,6 +135,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     proxyRequest(ctx, req, res, route.upstream, { stripPrefix: route.stripPrefix, secure, responseHeaders }).then(
       (result) => {
         const ms = performance.now() - started
+        if (result.clientClosed) {
+          // 499 as nginx logs it: the client closed the connection before the answer was complete.
+          ctx.trail.push({ layer: 'upstream', result: 'skip', ms, detail: { clientClosed: true, target: result.target } })
+          record(ctx, 499, 'client-closed', 'upstream', null, undefined, result, requestBytesOf(ctx, req))
+          return
+        }
         if (result.denial) {
           ctx.trail.push({ layer: 'upstream', result: 'deny', rule: result.denial.rule, ms, detail: result.denial.detail })
           deny(req, res, ctx, result.denial, explain, result)
@@ -143,7 +150,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         const denied = status >= 400
         const detail: JsonObject = { status, target: result.target }
         ctx.trail.push(denied ? { layer: 'upstream', result: 'deny', rule: `upstream.status-${status}`, ms, detail } : { layer: 'upstream', result: 'allow', ms, detail })
-        record(ctx, status, denied ? 'upstream' : 'allow', denied ? `status-${status}` : null, undefined, result, requestBytesOf(ctx, req))
+        record(ctx, status, denied ? 'upstream' : 'allow', 'upstream', denied ? `status-${status}` : null, undefined, result, requestBytesOf(ctx, req))
       },
       (error: unknown) => fail(req, res, ctx, error),
     )
@@ -155,8 +162,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const headers: OutgoingHttpHeaders = { ...ctx.responseHeaders, ...outcome.headers, 'gatehouse-decision': 'allow', 'x-request-id': ctx.id, 'content-length': 0 }
     res.writeHead(outcome.status, headers)
     res.end()
-    const layer = ctx.trail[ctx.trail.length - 1]?.layer ?? 'gateway'
-    record(ctx, outcome.status, layer, null, undefined, undefined, 0)
+    record(ctx, outcome.status, 'allow', ctx.trail[ctx.trail.length - 1]?.layer ?? 'gateway', null, undefined, undefined, 0)
   }
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -7,6 +7,8 @@ import type { UpstreamGroup } from './group.js'
 import type { Target } from './target.js'
 
 export interface ProxyResult {
+  /** The client went away before the response was complete; nothing more can be sent. */
+  clientClosed?: boolean
   upstreamStatus: number | null
   upstreamMs: number | null
   target: string | null
@@ -76,6 +78,7 @@ function isConnectFailure(error: Error & { code?: string }): boolean {
 
 interface Attempt {
   error?: Error & { code?: string }
+  clientClosed: boolean
   /** True once the upstream's response headers were relayed to the client. */
   started: boolean
   status: number
@@ -117,6 +120,10 @@ export async function proxyRequest(
     }, req, res, options.responseHeaders)
     target.active--
     const upstreamMs = performance.now() - started
+    if (result.clientClosed) {
+      // Not the upstream's fault: no passive-health penalty, no retry, nothing to send.
+      return { clientClosed: true, upstreamStatus: result.status || null, upstreamMs, target: target.origin, responseBytes: result.bytes }
+    }
     if (!result.error) {
       if (result.status >= 500) group.reportFailure(target, Date.now())
       else group.reportSuccess(target)
@@ -159,7 +166,7 @@ function dispatchOnce(
   responseHeaders: (status: number) => OutgoingHttpHeaders,
 ): Promise<Attempt> {
   return new Promise<Attempt>((resolve) => {
-    const attempt: Attempt = { started: false, status: 0, bytes: 0 }
+    const attempt: Attempt = { started: false, status: 0, bytes: 0, clientClosed: false }
     let controller: Dispatcher.DispatchController | undefined
     let settled = false
     const finish = (error?: Error) => {
@@ -172,7 +179,9 @@ function dispatchOnce(
     // The client went away: stop the upstream exchange instead of reading it for nobody.
     // (`req` emits 'close' once its body is consumed, so the response's 'close' is the signal.)
     const onClientClose = () => {
-      if (!res.writableFinished && controller && !controller.aborted) controller.abort(new Error('client closed the connection'))
+      if (res.writableFinished) return
+      attempt.clientClosed = true
+      if (controller && !controller.aborted) controller.abort(new Error('client closed the connection'))
     }
     res.on('close', onClientClose)
     target.pool.dispatch(options, {
