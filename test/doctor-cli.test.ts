@@ -39,7 +39,7 @@ async function doctor(...args: string[]) {
 interface DoctorJson {
   diagnoses: { producer: string; layer: string; confidence: number; evidence: string[] }[]
   exchange: { request: { method: string; url: string; headers: Record<string, string> }; response: { status: number; headers: Record<string, string> } } | null
-  probes: { variation: string; status: number | null; request: { headers: Record<string, string> } }[]
+  probes: { variation: string; status: number | null; request: { headers: Record<string, string>; body?: string } }[]
   findings: { probe: string; status: number | null; conclusion: string }[]
   reproduce: string
   error?: { kind: string; message: string }
@@ -96,12 +96,16 @@ describe('gatehouse doctor (live)', () => {
       res.end(req.method === 'GET' ? '[]' : '<h1>403 Forbidden</h1>')
     })
     const pasted = `curl '${server.url}/api/items' \\\n  -H 'accept: application/json' \\\n  -H 'content-type: application/json' \\\n  -b 'sessionid=abc' \\\n  --data-raw '{"name":"x"}' \\\n  --compressed`
-    const { code, out } = await doctor('--from-curl', pasted, '--json', '--max-probes', '8')
+    writeFileSync(join(dir, 'copied.sh'), pasted)
+    const { code, out } = await doctor('--from-curl', '@copied.sh', '--json', '--max-probes', '8')
     expect(code).toBe(1)
     const report = JSON.parse(out) as DoctorJson
     expect(report.findings.find((f) => f.probe === 'get')?.conclusion).toMatch(/GET passes, POST is denied/)
     expect(report.probes[0].request.headers.cookie).toBe('sessionid=<redacted>')
+    expect(report.probes.find((p) => p.variation === 'minimal-body')?.request.body).toBe('{}')
     expect(report.reproduce).toBe(`curl '${server.url}/api/items' -H 'accept: application/json' -H 'content-type: application/json' --data-raw '{}' --compressed`)
+    const inline = await doctor('--from-curl', pasted, '--json')
+    expect((JSON.parse(inline.out) as DoctorJson).findings.find((f) => f.probe === 'get')?.conclusion).toMatch(/GET passes/)
   })
 
   it('exits 0 and sends nothing more when the request is not denied', async () => {
@@ -175,16 +179,27 @@ describe('gatehouse doctor (offline)', () => {
       request: { method: 'POST', url: 'https://api.example.com/v1/orders', headers: [{ name: 'Cookie', value: 'sid=s' }] },
       response: { status, headers: [{ name: 'Server', value: 'cloudflare' }, { name: 'CF-RAY', value: '8a1b-AMS' }], content: { text: body, mimeType: 'text/plain' } },
     })
-    writeFileSync(join(dir, 'session.har'), JSON.stringify({ log: { entries: [toEntry(200, 'ok'), toEntry(403, 'error code: 1020'), toEntry(404, 'nope')] } }))
+    const entries = [toEntry(200, 'ok'), toEntry(403, 'error code: 1020'), toEntry(404, 'nope'), toEntry(403, 'error code: 1020'), toEntry(0, '')]
+    writeFileSync(join(dir, 'session.har'), JSON.stringify({ log: { entries } }))
     const { code, out } = await doctor('--har', 'session.har', '--json')
     expect(code).toBe(1)
-    const report = JSON.parse(out) as { entries: number; denials: { entry: number; diagnoses: { producer: string }[]; reproduce: string }[] }
-    expect(report.entries).toBe(3)
-    expect(report.denials.map((d) => d.entry)).toEqual([1])
+    const report = JSON.parse(out) as {
+      entries: number
+      unanswered: number
+      denials: { entry: number; diagnoses: { producer: string }[]; context: { entry: number; conclusion: string }[]; reproduce: string }[]
+    }
+    expect(report.entries).toBe(5)
+    expect(report.unanswered).toBe(1)
+    expect(report.denials.map((d) => d.entry)).toEqual([1, 3])
     expect(report.denials[0].diagnoses[0].producer).toBe('cloudflare')
+    expect(report.denials[0].context).toEqual([{ entry: 0, conclusion: expect.stringMatching(/same POST on this path got 200 in entry #0/) }])
     expect(report.denials[0].reproduce).toContain("-H 'cookie: sid=<redacted>'")
     const human = await doctor('--har', 'session.har')
-    expect(human.out).toMatch(/session.har: 3 entries, 1 denied/)
+    expect(human.out).toMatch(/session.har: 5 entries, 2 denied/)
+    expect(human.out).toMatch(/1 without a response \(status 0\): blocked by CORS/)
+    expect(human.out).toMatch(/#1 POST https:\/\/api.example.com\/v1\/orders → 403 at 2024-03-19T09:42:00.000Z \(and 1 more like it: #3\)/)
+    expect(human.out.match(/reproduce:/g)?.length).toBe(1)
+    expect(human.out).toMatch(/context: The same POST on this path got 200/)
   })
 
   it.each([
@@ -194,11 +209,24 @@ describe('gatehouse doctor (offline)', () => {
     [['http://h.test/', '--timeout', '0'], /--timeout must be a whole number/],
     [['http://h.test/', '--frobnicate'], /unknown curl option --frobnicate/],
     [['--replay', 'missing.json'], /cannot read missing.json/],
+    [['http://h.test/', '-d', '@nothere.json'], /^gatehouse doctor: cannot read nothere.json: ENOENT/],
     [['--from-curl', 'wget http://h.test/'], /starting with curl/],
   ])('exits 2 for bad usage %j', async (args, message) => {
     const { code, err } = await doctor(...args)
     expect(code).toBe(2)
     expect(err).toMatch(message)
+  })
+
+  it('runs through the gatehouse entry point', async () => {
+    // Imported here so a half-finished sibling command cannot stop the rest of this suite from loading.
+    const { main } = await import('../src/cli/main.js')
+    writeFileSync(join(dir, 'entry.json'), JSON.stringify(exchange))
+    const io = createMemoryIo({}, dir)
+    expect(await main(['doctor', '--replay', 'entry.json'], io)).toBe(1)
+    expect(io.out).toMatch(/→ 403 \(recorded\)/)
+    const bad = createMemoryIo({}, dir)
+    expect(await main(['doctor', 'http://h.test/', '--bogus'], bad)).toBe(2)
+    expect(bad.err).toMatch(/unknown curl option --bogus\nUsage: gatehouse doctor/)
   })
 
   it('exits 2 for a replay file that is not an exchange', async () => {

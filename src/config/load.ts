@@ -83,6 +83,19 @@ export function loadConfigText(
   }
   for (const finding of checkConfigReferences(raw, env)) at(finding.path, finding.message, undefined, finding.severity)
 
+  if (parsed.success) {
+    parsed.data.routes.forEach((route, i) => {
+      const configs = route.policies as Record<string, unknown>
+      for (const policy of policies) {
+        const config = configs[policy.configKey]
+        if (config === undefined || !policy.lint) continue
+        for (const finding of policy.lint(config, { name: route.name, policies: configs })) {
+          at(['routes', i, 'policies', policy.configKey, ...finding.path], finding.message, undefined, 'warning')
+        }
+      }
+    })
+  }
+
   const errors = problems.filter((p) => p.severity === 'error')
   if (errors.length > 0 || !parsed.success) return { ok: false, file: displayName, problems: sortProblems(problems) }
   return {

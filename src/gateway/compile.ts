@@ -76,7 +76,7 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
     for (const policy of ordered) {
       const policyConfig = policyConfigs[policy.configKey]
       if (policyConfig === undefined) continue
-      const evaluate = policy.compile(policyConfig, { clock: deps.clock, consumers, routeName: route.name, shared: deps.shared, env: deps.env })
+      const evaluate = policy.compile(policyConfig, { clock: deps.clock, consumers, routeName: route.name, shared: deps.shared, env: deps.env, redisUrl: config.redis })
       layers.push({ name: policy.name, order: policy.order, evaluate, needsBody: policy.needsBody?.(policyConfig) ?? false })
       const limit = policy.bodyLimitBytes?.(policyConfig)
       if (limit !== undefined) bodyLimitBytes = limit

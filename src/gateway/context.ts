@@ -13,6 +13,23 @@ export interface Identity {
   claims?: JsonObject
 }
 
+/** What the gateway learned from a client certificate. Never the private key, obviously. */
+export interface ClientCertificate {
+  /** Subject as `CN=app,O=Acme`. */
+  subject: string
+  issuer: string
+  /** SHA-256 fingerprint, colon-separated hex, as Node reports it. */
+  fingerprint256: string
+  serialNumber: string
+  /** Subject alternative names as Node reports them (`DNS:a, URI:spiffe://...`). */
+  subjectAltName?: string
+  validTo: string
+  /** The chain verified against the configured CA. */
+  authorized: boolean
+  /** Why verification failed, when it did (e.g. `CERT_HAS_EXPIRED`). */
+  authorizationError?: string
+}
+
 /** One row of the decision trail: what a layer decided and how long it took. */
 export interface TrailEntry {
   layer: string
@@ -47,6 +64,10 @@ export interface RequestContext {
   clientIp: string
   /** The TCP peer. */
   remoteAddress: string
+  /** True when the client connected over TLS. */
+  secure: boolean
+  /** The client certificate of a TLS connection, when one was presented (mTLS). */
+  clientCert?: ClientCertificate
   method: string
   /** Raw request target as received (path + query). */
   url: string
@@ -66,5 +87,11 @@ export interface RequestContext {
   responseHeaders: Record<string, string>
   /** Headers added to the upstream request by policies (transform, identity). */
   upstreamHeaders: Record<string, string>
+  /** Request headers policies asked not to forward (lower-case). */
+  dropUpstreamHeaders?: string[]
+  /** Path to send upstream instead of `path` (transform). */
+  upstreamPath?: string
+  /** Edits to the upstream response's headers (transform). */
+  responseHeaderEdits?: { set?: Record<string, string>; remove?: string[] }
   trail: TrailEntry[]
 }

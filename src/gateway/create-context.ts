@@ -21,7 +21,7 @@ export interface RequestParts {
   method?: string
   url?: string
   headers: IncomingHttpHeaders
-  socket: { remoteAddress?: string }
+  socket: { remoteAddress?: string; encrypted?: boolean }
 }
 
 /** Builds the one context a request flows through. `path`/`query` are set by the caller after normalising. */
@@ -37,6 +37,7 @@ export function createContext(req: RequestParts, resolveClientIp: ClientIpResolv
     receivedAt,
     clientIp: resolveClientIp(remoteAddress, headers['x-forwarded-for']),
     remoteAddress,
+    secure: req.socket.encrypted === true,
     method: req.method ?? 'GET',
     url: req.url ?? '/',
     path: '/',

@@ -95,6 +95,13 @@ function applyVerdict(layer: CompiledLayer, verdict: Verdict, ctx: RequestContex
   if (verdict.json !== undefined) ctx.json = verdict.json
   if (verdict.responseHeaders) Object.assign(ctx.responseHeaders, verdict.responseHeaders)
   if (verdict.upstreamHeaders) Object.assign(ctx.upstreamHeaders, verdict.upstreamHeaders)
+  if (verdict.dropUpstreamHeaders) ctx.dropUpstreamHeaders = [...(ctx.dropUpstreamHeaders ?? []), ...verdict.dropUpstreamHeaders]
+  if (verdict.upstreamPath !== undefined) ctx.upstreamPath = verdict.upstreamPath
+  if (verdict.responseHeaderEdits) {
+    const edits = (ctx.responseHeaderEdits ??= {})
+    if (verdict.responseHeaderEdits.set) edits.set = { ...edits.set, ...verdict.responseHeaderEdits.set }
+    if (verdict.responseHeaderEdits.remove) edits.remove = [...(edits.remove ?? []), ...verdict.responseHeaderEdits.remove]
+  }
   return undefined
 }
 

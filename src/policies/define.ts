@@ -17,6 +17,12 @@ export interface Allow {
   rule?: string
   /** The parsed JSON body (body policy), stored by the pipeline for later layers. */
   json?: unknown
+  /** Request headers not to send upstream (lower-case names), e.g. credentials authn consumed. */
+  dropUpstreamHeaders?: string[]
+  /** Path sent upstream instead of `ctx.path` (transform's rewrite); query string kept. */
+  upstreamPath?: string
+  /** Edits to the upstream's response headers before they reach the client (lower-case names). */
+  responseHeaderEdits?: { set?: Record<string, string>; remove?: string[] }
 }
 
 export interface Deny {
@@ -62,6 +68,8 @@ export interface PolicyDeps {
   routeName: string
   /** Shared state that must survive config reloads (JWKS caches, counters), keyed by the policy. */
   shared: Map<string, unknown>
+  /** `redis:` from the root config, for layers whose state is shared across instances. */
+  redisUrl?: string
   /** Environment for `env:NAME` secrets (process.env in production, a plain object in tests). */
   env: Record<string, string | undefined>
 }
@@ -90,6 +98,11 @@ export interface PolicyDefinition<Schema extends z.ZodType = z.ZodType> {
   needsBody?(config: z.output<Schema>): boolean
   /** Most bytes of body the pipeline should buffer for this policy before reporting `too-large`. */
   bodyLimitBytes?(config: z.output<Schema>): number
+  /**
+   * Config-time warnings that need the whole route (e.g. a transform that strips a header a
+   * later layer or the upstream needs). Paths are relative to the route's `policies.<configKey>`.
+   */
+  lint?(config: z.output<Schema>, route: { name: string; policies: Record<string, unknown> }): { path: (string | number)[]; message: string }[]
   /** Runs once per config load; returns the per-request evaluator. */
   compile(config: z.output<Schema>, deps: PolicyDeps): Evaluate
 }

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { RequestContext } from '../gateway/context.js'
 
 /** A request context for policy tests: sensible defaults, override what the test is about. */
-export function makeContext(overrides: Partial<RequestContext> & { body?: RequestContext['body'] | Buffer | string } = {}): RequestContext {
+export function makeContext(overrides: Omit<Partial<RequestContext>, 'body'> & { body?: RequestContext['body'] | Buffer | string } = {}): RequestContext {
   const { body, headers, ...rest } = overrides
   const url = rest.url ?? rest.path ?? '/'
   const q = url.indexOf('?')
@@ -15,6 +15,7 @@ export function makeContext(overrides: Partial<RequestContext> & { body?: Reques
     receivedAt: Date.UTC(2026, 0, 1),
     clientIp: '127.0.0.1',
     remoteAddress: '127.0.0.1',
+    secure: false,
     method: 'GET',
     url,
     path: q === -1 ? url : url.slice(0, q),

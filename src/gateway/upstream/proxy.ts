@@ -46,12 +46,13 @@ export function buildUpstreamHeaders(ctx: RequestContext, secure: boolean, bodyI
   headers['x-forwarded-host'] = ctx.host
   headers['x-request-id'] = ctx.id
   headers.traceparent = ctx.traceparent
+  if (ctx.dropUpstreamHeaders) for (const key of ctx.dropUpstreamHeaders) delete headers[key]
   for (const key in ctx.upstreamHeaders) headers[key] = ctx.upstreamHeaders[key]
   return headers
 }
 
 function upstreamPath(ctx: RequestContext, target: Target, stripPrefix: string | undefined): string {
-  let path = ctx.path
+  let path = ctx.upstreamPath ?? ctx.path
   if (stripPrefix && path.startsWith(stripPrefix)) path = path.slice(stripPrefix.length) || '/'
   if (path.charCodeAt(0) !== 47) path = `/${path}`
   return ctx.query ? `${target.basePath}${path}?${ctx.query}` : `${target.basePath}${path}`
@@ -112,7 +113,7 @@ export async function proxyRequest(
     if (!target) break
     tried = target
     target.active++
-    const result = await dispatchOnce(target, {
+    const result = await dispatchOnce(ctx, target, {
       method: ctx.method as Dispatcher.HttpMethod,
       path: upstreamPath(ctx, target, options.stripPrefix),
       headers,
@@ -159,6 +160,7 @@ export async function proxyRequest(
 }
 
 function dispatchOnce(
+  ctx: RequestContext,
   target: Target,
   options: Dispatcher.DispatchOptions,
   req: IncomingMessage,
@@ -194,9 +196,19 @@ function dispatchOnce(
         attempt.status = statusCode
         const out = responseHeaders(statusCode)
         for (const key in headers) {
-          if (responseHeadersToDrop.has(key) || out[key] !== undefined) continue
+          if (responseHeadersToDrop.has(key)) continue
           const value = headers[key]
-          if (value !== undefined) out[key] = value
+          if (value === undefined) continue
+          const ours = out[key]
+          // Vary lists merge (the gateway's `Vary: Origin` must not erase the upstream's own);
+          // any other header the gateway set wins over the upstream's.
+          if (ours === undefined) out[key] = value
+          else if (key === 'vary') out[key] = `${String(value)}, ${String(ours)}`
+        }
+        const edits = ctx.responseHeaderEdits
+        if (edits) {
+          if (edits.remove) for (const key of edits.remove) delete out[key]
+          if (edits.set) Object.assign(out, edits.set)
         }
         res.writeHead(statusCode, out)
         if (options.method === 'HEAD') return
