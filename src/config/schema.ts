@@ -104,6 +104,19 @@ export function createConfigSchema(policies: readonly PolicyDefinition[]) {
         .strict()
         .optional()
         .describe('Admin API and console. Off when absent.'),
+      tls: z
+        .object({
+          cert: z.string().min(1).describe('PEM certificate chain file, relative to the config file.'),
+          key: z.string().min(1).describe('PEM private key file, relative to the config file.'),
+          ca: z.string().min(1).optional().describe('PEM CA bundle that client certificates must chain to (mTLS).'),
+          requestCert: z
+            .boolean()
+            .default(false)
+            .describe('Ask clients for a certificate (mTLS). The handshake never fails on a bad certificate: the authn `mtls` method refuses it with an explained 401 instead. Default false.'),
+        })
+        .strict()
+        .optional()
+        .describe('Serve HTTPS on `listen` instead of plain HTTP. Off when absent.'),
       store: z
         .string()
         .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+|off)$/, "expected 'sqlite:<path>', 'postgres://...' or 'off'")

@@ -1,5 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { TLSSocket } from 'node:tls'
 import type { AddressInfo, Socket } from 'node:net'
 import { basename, dirname, resolve } from 'node:path'
 import { EventEmitter } from 'node:events'
@@ -9,11 +12,12 @@ import { GatewayError } from '../core/errors.js'
 import type { JsonObject } from '../core/json.js'
 import { silentLogger, type Logger } from '../core/logger.js'
 import { formatProblem, loadConfigFile, type LoadResult } from '../config/load.js'
+import type { GatehouseConfig } from '../config/schema.js'
 import { openStore } from '../store/open-store.js'
 import type { CallLogStore, CallRecord } from '../store/types.js'
 import { readBodyBounded } from './body.js'
 import { compileRuntime, type CompiledRoute, type Runtime } from './compile.js'
-import type { RequestContext } from './context.js'
+import type { ClientCertificate, RequestContext } from './context.js'
 import { createContext } from './create-context.js'
 import { parseListen, urlFor } from './listen.js'
 import { runPipeline, type PipelineOutcome } from './pipeline.js'
@@ -68,15 +72,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   for (const group of runtime.upstreams.values()) group.startHealthChecks()
 
   const store = first.config.store === 'off' ? undefined : openStore(first.config.store, first.baseDir, options.storeOptions)
-  const secure = false
-
-  const server = createServer({
+  const tls = first.config.tls
+  const secure = tls !== undefined
+  const requestCert = tls?.requestCert === true
+  const httpOptions = {
     // Slow-header and slow-body clients are cut off instead of holding sockets forever.
     headersTimeout: 10_000,
     requestTimeout: 60_000,
     keepAliveTimeout: 5_000,
     maxHeaderSize: 16 * 1024,
-  })
+  }
+  const server = tls
+    ? createHttpsServer({
+        ...httpOptions,
+        ...(await readTlsFiles(tls, first.baseDir)),
+        requestCert: tls.requestCert,
+        // A bad client certificate is refused by the authn layer with an explained 401,
+        // not by a handshake failure the caller cannot read.
+        rejectUnauthorized: false,
+      })
+    : createServer(httpOptions)
 
   /** `decision`: `allow`, `upstream` (its own 4xx/5xx), `client-closed`, or the denying layer. */
   const record = (ctx: RequestContext, status: number, decision: string, layer: string, rule: string | null, denial: Denial | undefined, proxy: ProxyResult | undefined, requestBytes: number) => {
@@ -169,6 +184,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const rt = runtime
     const explain = rt.config.explain
     const ctx = createContext(req, rt.resolveClientIp, clock.now())
+    if (requestCert) ctx.clientCert = readClientCertificate(req.socket as TLSSocket)
     req.on('error', () => undefined)
     try {
       ctx.trail.push({ layer: 'request-id', result: 'allow', ms: 0 })
@@ -245,7 +261,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   return {
-    url: urlFor(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host, bound),
+    url: urlFor(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host, bound, secure ? 'https' : 'http'),
     port: bound,
     runtime: () => runtime,
     store,
@@ -262,6 +278,40 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await store?.close()
     },
   }
+}
+
+async function readTlsFiles(tls: NonNullable<GatehouseConfig['tls']>, baseDir: string): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer }> {
+  const read = async (path: string, what: string) => {
+    try {
+      return await readFile(resolve(baseDir, path))
+    } catch (error) {
+      throw new GatewayError('config.tls', `cannot read the TLS ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        remediation: `Check tls.${what} in the config; paths are relative to the config file.`,
+      })
+    }
+  }
+  const [cert, key, ca] = await Promise.all([read(tls.cert, 'cert'), read(tls.key, 'key'), tls.ca ? read(tls.ca, 'ca') : undefined])
+  return ca ? { cert, key, ca } : { cert, key }
+}
+
+/** The peer certificate of an mTLS connection, as the authn layer sees it. */
+function readClientCertificate(socket: TLSSocket): ClientCertificate | undefined {
+  if (typeof socket.getPeerCertificate !== 'function') return undefined
+  const cert = socket.getPeerCertificate()
+  if (!cert || Object.keys(cert).length === 0) return undefined
+  const name = (n: Record<string, string | string[]> | undefined) =>
+    n ? Object.entries(n).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(',') : ''
+  const out: ClientCertificate = {
+    subject: name(cert.subject as unknown as Record<string, string>),
+    issuer: name(cert.issuer as unknown as Record<string, string>),
+    fingerprint256: cert.fingerprint256,
+    serialNumber: cert.serialNumber,
+    validTo: cert.valid_to,
+    authorized: socket.authorized,
+  }
+  if (cert.subjectaltname) out.subjectAltName = cert.subjectaltname
+  if (!socket.authorized && socket.authorizationError) out.authorizationError = String(socket.authorizationError)
+  return out
 }
 
 /** The stored form of a denial: everything an operator needs, nothing secret (policies never put secrets in it). */
