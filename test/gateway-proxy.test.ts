@@ -135,6 +135,17 @@ routes:
     expect(denier.requests.at(-1)?.url).toBe('/thing')
   })
 
+  it("names who produced an upstream's own 403 in the stored trace, using the doctor's classifier", async () => {
+    const res = await request(`${gateway.url}/legacy/secret`, { headers: { 'x-request-id': 'upstream-403-diagnosis' } })
+    await res.body.dump()
+    await gateway.store!.flush()
+    const row = await gateway.store!.get('upstream-403-diagnosis')
+    const upstreamStep = row!.trail.find((t) => t.layer === 'upstream')
+    expect(upstreamStep).toMatchObject({ result: 'deny', rule: 'upstream.status-403', detail: { status: 403, diagnosis: { producer: 'nginx' } } })
+    expect(row!.denial).toMatchObject({ rule: 'upstream.status-403' })
+    expect(String(row!.denial!.message)).toContain('nginx')
+  })
+
   it('answers a malformed HTTP request with a 400 problem and keeps serving', async () => {
     const res = await rawRequest(gateway.port, 'GARBAGE\r\n\r\n')
     expect(res).toMatch(/^HTTP\/1.1 400/)

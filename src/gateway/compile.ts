@@ -6,6 +6,8 @@ import type { GatehouseConfig, RouteConfig } from '../config/schema.js'
 import type { ConsumerRecord, PolicyDefinition } from '../policies/define.js'
 import { policies as registeredPolicies } from '../policies/index.js'
 import { createClientIpResolver, type ClientIpResolver } from '../policies/ip/client-ip.js'
+import type { TenancyView } from '../tenancy/types.js'
+import { createTenancyView } from '../tenancy/view.js'
 import type { CompiledLayer } from './pipeline.js'
 import { UpstreamGroup } from './upstream/group.js'
 
@@ -33,6 +35,8 @@ export interface Runtime {
   routes: CompiledRoute[]
   upstreams: Map<string, UpstreamGroup>
   resolveClientIp: ClientIpResolver
+  /** Tenants, APIs and the live subscription registry; approvals made here apply without a reload. */
+  tenancy: TenancyView
   /** Finds the route for a request; `allowed` lists the methods a path answers when the method is wrong. */
   match(method: string, path: string, host: string): { route: CompiledRoute; params: Record<string, string> } | { route: undefined; allowed: string[] }
 }
@@ -60,6 +64,8 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
     }),
   }))
 
+  const tenancy = createTenancyView(config, { clock: deps.clock })
+
   const upstreams = new Map<string, UpstreamGroup>()
   for (const [name, upstreamConfig] of Object.entries(config.upstreams)) {
     const old = deps.previous?.upstreams.get(name)
@@ -76,7 +82,7 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
     for (const policy of ordered) {
       const policyConfig = policyConfigs[policy.configKey]
       if (policyConfig === undefined) continue
-      const evaluate = policy.compile(policyConfig, { clock: deps.clock, consumers, routeName: route.name, shared: deps.shared, env: deps.env, redisUrl: config.redis })
+      const evaluate = policy.compile(policyConfig, { clock: deps.clock, consumers, routeName: route.name, shared: deps.shared, env: deps.env, redisUrl: config.redis, tenancy })
       layers.push({ name: policy.name, order: policy.order, evaluate, needsBody: policy.needsBody?.(policyConfig) ?? false })
       const limit = policy.bodyLimitBytes?.(policyConfig)
       if (limit !== undefined) bodyLimitBytes = limit
@@ -114,6 +120,7 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
     routes,
     upstreams,
     resolveClientIp: createClientIpResolver([...config.trustedProxies]),
+    tenancy,
     match(method, path, host) {
       const found = router.find(method as 'GET', path, { host })
       if (found) return { route: found.store as CompiledRoute, params: found.params as Record<string, string> }

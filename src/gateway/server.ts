@@ -24,6 +24,7 @@ import { runPipeline, type PipelineOutcome } from './pipeline.js'
 import { sendDenial, type ExplainLevel } from './respond.js'
 import { gatewayRules } from './rules.js'
 import { routeRequest } from './route-request.js'
+import { diagnoseUpstreamDenial } from './diagnose-upstream.js'
 import { proxyRequest, type ProxyResult } from './upstream/proxy.js'
 
 export interface GatewayOptions {
@@ -71,7 +72,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let runtime = compileRuntime(first.config, { clock, env, shared })
   for (const group of runtime.upstreams.values()) group.startHealthChecks()
 
-  const store = first.config.store === 'off' ? undefined : openStore(first.config.store, first.baseDir, options.storeOptions)
+  const store = first.config.store === 'off'
+    ? undefined
+    : openStore(first.config.store, first.baseDir, {
+        ...options.storeOptions,
+        // Write failures keep rows queued and retry; the operator learns of it here.
+        onProblem: (problem) => logger.warn({ store: problem }, 'call log: write problem (rows stay queued and are retried)'),
+      })
   const tls = first.config.tls
   const secure = tls !== undefined
   const requestCert = tls?.requestCert === true
@@ -162,10 +169,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           return
         }
         const status = result.upstreamStatus ?? 0
-        const denied = status >= 400
         const detail: JsonObject = { status, target: result.target }
-        ctx.trail.push(denied ? { layer: 'upstream', result: 'deny', rule: `upstream.status-${status}`, ms, detail } : { layer: 'upstream', result: 'allow', ms, detail })
-        record(ctx, status, denied ? 'upstream' : 'allow', 'upstream', denied ? `status-${status}` : null, undefined, result, requestBytesOf(ctx, req))
+        if (status < 400) {
+          ctx.trail.push({ layer: 'upstream', result: 'allow', ms, detail })
+          record(ctx, status, 'allow', 'upstream', null, undefined, result, requestBytesOf(ctx, req))
+          return
+        }
+        // The upstream's own refusal, passed through as it was: say who produced it, if we can tell.
+        const diagnosis = result.errorSample ? diagnoseUpstreamDenial(ctx, status, result.errorSample) : null
+        if (diagnosis) detail.diagnosis = diagnosis
+        ctx.trail.push({ layer: 'upstream', result: 'deny', rule: `upstream.status-${status}`, ms, detail })
+        const stored = diagnosis ? upstreamDenialForLog(status, diagnosis) : undefined
+        record(ctx, status, 'upstream', 'upstream', `status-${status}`, stored, result, requestBytesOf(ctx, req))
       },
       (error: unknown) => fail(req, res, ctx, error),
     )
@@ -312,6 +327,21 @@ function readClientCertificate(socket: TLSSocket): ClientCertificate | undefined
   if (cert.subjectaltname) out.subjectAltName = cert.subjectaltname
   if (!socket.authorized && socket.authorizationError) out.authorizationError = String(socket.authorizationError)
   return out
+}
+
+/** A stored explanation of an upstream's own denial, from the doctor's diagnosis. */
+function upstreamDenialForLog(status: number, diagnosis: JsonObject): Denial {
+  const remedies = Array.isArray(diagnosis.remedies) ? diagnosis.remedies.map(String) : []
+  return {
+    layer: 'upstream',
+    rule: `upstream.status-${status}`,
+    status,
+    title: 'Denied by the upstream',
+    message: `The upstream answered ${status} itself; it looks like ${String(diagnosis.producer)} (${String(diagnosis.layer)}): ${String(diagnosis.cause)}`,
+    remediation: remedies.join(' ') || "Look at the upstream service's own logs and policies.",
+    publicRemedy: '',
+    detail: { diagnosis },
+  }
 }
 
 /** The stored form of a denial: everything an operator needs, nothing secret (policies never put secrets in it). */

@@ -6,7 +6,16 @@ import { upstreamRules } from '../rules.js'
 import type { UpstreamGroup } from './group.js'
 import type { Target } from './target.js'
 
+/** What the gateway kept of an upstream's own error answer, for the doctor's classifier. */
+export interface UpstreamErrorSample {
+  headers: Record<string, string>
+  /** The first bytes of the body (at most 8 KiB). */
+  body: string
+}
+
 export interface ProxyResult {
+  /** Set when the upstream answered >= 400 itself. */
+  errorSample?: UpstreamErrorSample
   /** The client went away before the response was complete; nothing more can be sent. */
   clientClosed?: boolean
   upstreamStatus: number | null
@@ -77,7 +86,11 @@ function isConnectFailure(error: Error & { code?: string }): boolean {
   return code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH'
 }
 
+/** Bytes of an upstream error body kept for classification. */
+const sampleLimit = 8 * 1024
+
 interface Attempt {
+  sample?: { headers: Record<string, string>; chunks: Buffer[]; bytes: number }
   error?: Error & { code?: string }
   clientClosed: boolean
   /** True once the upstream's response headers were relayed to the client. */
@@ -128,7 +141,9 @@ export async function proxyRequest(
     if (!result.error) {
       if (result.status >= 500) group.reportFailure(target, Date.now())
       else group.reportSuccess(target)
-      return { upstreamStatus: result.status, upstreamMs, target: target.origin, responseBytes: result.bytes }
+      const out: ProxyResult = { upstreamStatus: result.status, upstreamMs, target: target.origin, responseBytes: result.bytes }
+      if (result.sample) out.errorSample = { headers: result.sample.headers, body: Buffer.concat(result.sample.chunks).toString('utf8') }
+      return out
     }
     group.reportFailure(target, Date.now())
     lastError = result.error
@@ -194,6 +209,14 @@ function dispatchOnce(
         if (statusCode < 200) return
         attempt.started = true
         attempt.status = statusCode
+        if (statusCode >= 400) {
+          const kept: Record<string, string> = {}
+          for (const key in headers) {
+            const value = headers[key]
+            if (value !== undefined && key !== 'set-cookie') kept[key] = Array.isArray(value) ? value.join(', ') : value
+          }
+          attempt.sample = { headers: kept, chunks: [], bytes: 0 }
+        }
         const out = responseHeaders(statusCode)
         for (const key in headers) {
           if (responseHeadersToDrop.has(key)) continue
@@ -216,6 +239,11 @@ function dispatchOnce(
       },
       onResponseData(c, chunk) {
         attempt.bytes += chunk.length
+        const sample = attempt.sample
+        if (sample && sample.bytes < sampleLimit) {
+          sample.chunks.push(chunk.subarray(0, sampleLimit - sample.bytes))
+          sample.bytes += Math.min(chunk.length, sampleLimit - sample.bytes)
+        }
         if (!res.write(chunk)) c.pause()
       },
       onResponseEnd() {
