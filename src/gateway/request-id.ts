@@ -1,7 +1,25 @@
 import { randomBytes } from 'node:crypto'
 import { monotonicFactory } from 'ulid'
 
-const nextUlid = monotonicFactory()
+
+// Random bytes come from a pooled buffer: one syscall per 8 KiB instead of one per byte.
+let pool = Buffer.alloc(0)
+let poolOffset = 0
+function takeRandom(bytes: number): number {
+  if (poolOffset + bytes > pool.length) {
+    pool = randomBytes(8192)
+    poolOffset = 0
+  }
+  const at = poolOffset
+  poolOffset += bytes
+  return at
+}
+
+// The ulid package's default PRNG calls crypto once per character; feed it from the pool.
+const nextUlid = monotonicFactory(() => {
+  const at = takeRandom(1)
+  return pool[at] / 256
+})
 
 /** Incoming ids are kept when they look like ids: bounded, printable, no separators that break logs. */
 const acceptableId = /^[A-Za-z0-9._:-]{1,128}$/
@@ -14,17 +32,9 @@ export function resolveRequestId(incoming: string | string[] | undefined): strin
 
 const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
-// Random bytes come from a pooled buffer: one syscall per 512 trace ids instead of one each.
-let pool = Buffer.alloc(0)
-let poolOffset = 0
 function randomHex(bytes: number): string {
-  if (poolOffset + bytes > pool.length) {
-    pool = randomBytes(8192)
-    poolOffset = 0
-  }
-  const hex = pool.toString('hex', poolOffset, poolOffset + bytes)
-  poolOffset += bytes
-  return hex
+  const at = takeRandom(bytes)
+  return pool.toString('hex', at, at + bytes)
 }
 
 /**
