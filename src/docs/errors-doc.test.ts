@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { policies } from '../policies/index.js'
+import { renderConfigDoc } from './config-doc.js'
 import { allRules, renderErrorsDoc } from './errors-doc.js'
 
 describe('rule ids and docs/errors.md', () => {
@@ -25,6 +26,11 @@ describe('rule ids and docs/errors.md', () => {
   it('keeps docs/errors.md in sync with the code (run `npm run docs`)', () => {
     const onDisk = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8')
     expect(onDisk).toBe(renderErrorsDoc())
+  })
+
+  it('keeps docs/config.md in sync with the schemas (run `npm run docs`)', () => {
+    const onDisk = readFileSync(new URL('../../docs/config.md', import.meta.url), 'utf8')
+    expect(onDisk).toBe(renderConfigDoc())
   })
 
   it('describes every schema field of every policy', () => {
