@@ -1,5 +1,6 @@
 import { parseKeyRef } from '../core/keys.js'
 import { isValidIpOrCidr } from '../policies/ip/client-ip.js'
+import { checkTenancyReferences } from '../tenancy/references.js'
 import type { GatehouseConfig } from './schema.js'
 
 export interface ReferenceFinding {
@@ -25,6 +26,13 @@ export function checkConfigReferences(raw: unknown, env: Record<string, string |
 
   list(config.trustedProxies).forEach((entry, i) => {
     if (typeof entry === 'string' && !isValidIpOrCidr(entry)) error(['trustedProxies', i], `'${entry}' is not an IP address or CIDR`)
+  })
+
+  list((config.admin as { tokens?: unknown[] } | undefined)?.tokens).forEach((entry, i) => {
+    const token = entry as { role?: string; tenant?: string } | string
+    if (typeof token === 'object' && token !== null && token.role === 'tenant-admin' && !token.tenant) {
+      error(['admin', 'tokens', i, 'tenant'], "a tenant-admin token needs 'tenant': the tenant it manages")
+    }
   })
 
   const upstreamNames = Object.keys(upstreams)
@@ -77,5 +85,6 @@ export function checkConfigReferences(raw: unknown, env: Record<string, string |
       else keyOwners.set(hex, String(consumer.name))
     })
   })
+  findings.push(...checkTenancyReferences(raw))
   return findings
 }

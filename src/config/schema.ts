@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { PolicyDefinition } from '../policies/define.js'
+import { ApiConfig, SubscriptionConfig, TenantConfig } from '../tenancy/schema.js'
 
 const listenAddress = z
   .string()
@@ -99,7 +100,22 @@ export function createConfigSchema(policies: readonly PolicyDefinition[]) {
       admin: z
         .object({
           listen: listenAddress.default('127.0.0.1:8081'),
-          tokens: z.array(z.string().min(16, 'admin tokens must be at least 16 characters')).default([]).describe('Bearer tokens accepted by the admin API.'),
+          tokens: z
+            .array(
+              z.union([
+                z.string().min(16, 'admin tokens must be at least 16 characters'),
+                z
+                  .object({
+                    token: z.string().min(16, 'admin tokens must be at least 16 characters').describe('The bearer token (use ${ENV} to keep it out of the file).'),
+                    role: z.enum(['admin', 'tenant-admin', 'viewer']).describe('admin: everything; tenant-admin: its tenant only; viewer: read-only.'),
+                    tenant: z.string().min(1).optional().describe('The tenant a tenant-admin token manages.'),
+                    name: z.string().min(1).optional().describe('Who holds the token, for the audit log.'),
+                  })
+                  .strict(),
+              ]),
+            )
+            .default([])
+            .describe("Bearer tokens accepted by the admin API: a plain string is an 'admin' token; an object gives a role (admin, tenant-admin with its tenant, viewer)."),
         })
         .strict()
         .optional()
@@ -133,6 +149,9 @@ export function createConfigSchema(policies: readonly PolicyDefinition[]) {
         .describe('IPs or CIDRs of proxies in front of the gateway whose X-Forwarded-For is believed. Default none.'),
       upstreams: z.record(z.string(), UpstreamConfig).default({}).describe('Named groups of upstream servers.'),
       consumers: z.array(ConsumerConfig).default([]).describe('Who may call, with their keys and grants.'),
+      tenants: z.array(TenantConfig).default([]).describe('Tenants: organisations that own APIs and consumers. Once any is declared, every tenant named elsewhere must be declared here. Default none.'),
+      apis: z.array(ApiConfig).default([]).describe('APIs: groups of routes owned by a tenant, which consumers subscribe to. Default none.'),
+      subscriptions: z.array(SubscriptionConfig).default([]).describe('Which consumer may use which API, and the state of that subscription. Checked on routes with a subscription policy. Default none.'),
       routes: z.array(route).default([]).describe('Routes, matched by method, host and path.'),
     })
     .strict()

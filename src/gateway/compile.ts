@@ -34,6 +34,8 @@ export interface Runtime {
   config: Readonly<GatehouseConfig>
   routes: CompiledRoute[]
   upstreams: Map<string, UpstreamGroup>
+  /** Consumers with their keys hashed. */
+  consumers: ConsumerRecord[]
   resolveClientIp: ClientIpResolver
   /** Tenants, APIs and the live subscription registry; approvals made here apply without a reload. */
   tenancy: TenancyView
@@ -119,6 +121,7 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
     config,
     routes,
     upstreams,
+    consumers,
     resolveClientIp: createClientIpResolver([...config.trustedProxies]),
     tenancy,
     match(method, path, host) {

@@ -24,6 +24,7 @@ import { runPipeline, type PipelineOutcome } from './pipeline.js'
 import { sendDenial, type ExplainLevel } from './respond.js'
 import { gatewayRules } from './rules.js'
 import { routeRequest } from './route-request.js'
+import { startAdminServer } from '../admin/server.js'
 import { diagnoseUpstreamDenial } from './diagnose-upstream.js'
 import { proxyRequest, type ProxyResult } from './upstream/proxy.js'
 
@@ -36,12 +37,16 @@ export interface GatewayOptions {
   watch?: boolean
   /** Overrides `listen:` (tests pass 127.0.0.1:0). */
   listen?: string
+  /** Overrides `admin.listen` (tests pass 127.0.0.1:0). */
+  adminListen?: string
   /** Call-log batching, for tests. */
   storeOptions?: { batchMs?: number; batchSize?: number }
 }
 
 export interface Gateway {
   url: string
+  /** The admin API's URL, when `admin:` is configured. */
+  adminUrl?: string
   port: number
   runtime(): Runtime
   store: CallLogStore | undefined
@@ -236,6 +241,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   })
   const bound = (server.address() as AddressInfo).port
 
+  const adminServer = first.config.admin
+    ? await startAdminServer(first.config.admin, { runtime: () => runtime, store }, { listen: options.adminListen, logger })
+    : undefined
+
   let reloading: Promise<LoadResult> | undefined
   const reload = async (): Promise<LoadResult> => {
     const result = await loadConfigFile(configFile, env)
@@ -278,12 +287,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     url: urlFor(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host, bound, secure ? 'https' : 'http'),
     port: bound,
+    adminUrl: adminServer?.url,
     runtime: () => runtime,
     store,
     reload,
     events,
     async close(graceMs = 10_000) {
       watcher?.close()
+      await adminServer?.close()
       const closed = new Promise<void>((ok) => server.close(() => ok()))
       server.closeIdleConnections()
       const timer = setTimeout(() => server.closeAllConnections(), graceMs)

@@ -21,6 +21,7 @@ export async function startTestGateway(yaml: string, options: Partial<GatewayOpt
   const gateway = await startGateway({
     configFile,
     listen: '127.0.0.1:0',
+    adminListen: '127.0.0.1:0',
     watch: false,
     storeOptions: { batchMs: 10 },
     env: { ...process.env, ...options.env },
