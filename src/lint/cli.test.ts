@@ -32,6 +32,14 @@ describe('gatehouse lint (CLI)', () => {
     expect(denied.err).toBe('')
   })
 
+  it('accepts a full URL as --path (host and scheme come from it)', async () => {
+    const { code, out } = await run(['iis/web.config', '--path', 'https://site.example/admin/', '--ip', '10.0.0.8'])
+    expect(code).toBe(0)
+    expect(out).toMatch(/^ALLOWED GET \/admin\/ from 10\.0\.0\.8/)
+    const plain = await run(['iis/web.config', '--path', 'http://site.example/admin/', '--ip', '10.0.0.8'])
+    expect(plain.out).toMatch(/^DENIED 403\.4 /)
+  })
+
   it('says on stderr which client address it assumed when --ip is missing', async () => {
     const { err } = await run(['nginx/nginx.conf', '--path', '/'])
     expect(err).toContain('assuming client 203.0.113.10')
@@ -128,5 +136,19 @@ describe('format detection', () => {
       expect(detectFormat('x.txt', text)).toBeNull()
     }
     expect(performance.now() - start).toBeLessThan(2000)
+  })
+})
+
+describe('byte order marks', () => {
+  it('ignores a UTF-8 BOM at the start of nginx and Apache files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-lint-'))
+    writeFileSync(join(dir, 'nginx.conf'), '\ufeffhttp {\n  server {\n    location / { deny all; }\n  }\n}\n')
+    writeFileSync(join(dir, '.htaccess'), '\ufeff<Files "x">\n  Require all denied\n</Files>\n')
+    const a = createMemoryIo({}, dir)
+    expect(await lintCommand.run(['nginx.conf', '--path', '/', '--ip', '192.0.2.1'], a)).toBe(1)
+    expect(a.out).toContain("DENIED 403 by nginx.conf:3 'deny all;'")
+    const b = createMemoryIo({}, dir)
+    expect(await lintCommand.run(['.htaccess', '--path', '/x', '--ip', '192.0.2.1'], b)).toBe(1)
+    expect(b.out).toContain('DENIED 403 by .htaccess:2')
   })
 })

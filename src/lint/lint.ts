@@ -23,6 +23,7 @@ export class LintInputError extends Error {
   }
 }
 
+/** Options for `lintConfig`. */
 export interface LintOptions {
   /** Overrides detection. */
   format?: ConfigFormat

@@ -21,6 +21,7 @@ export const lintRules: Record<string, string> = {
   'nginx.auth-basic-no-user-file': 'auth_basic with no auth_basic_user_file in reach checks no password at all.',
   'nginx.invalid-address': 'An allow/deny argument is not an address or CIDR; nginx refuses the config.',
   'nginx.static-405': 'A location that serves files from disk answers 405 to methods other than GET/HEAD.',
+  'nginx.rate-limited': 'limit_req applies: requests above the rate get limit_req_status (503 by default).',
   'nginx.directory-index': 'A directory URI served from disk answers 403 when the directory has no index file.',
   'apache.parse-error': 'The file cannot be parsed (unclosed or mismatched section).',
   'apache.file-too-large': 'A config file is over the size limit and was not read.',

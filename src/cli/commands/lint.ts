@@ -4,7 +4,7 @@ import { isIpLiteral } from '../../lint/ip-match.js'
 import { LintInputError, lintConfig } from '../../lint/lint.js'
 import { renderLintText, toLintJson } from '../../lint/render.js'
 import { createLintRequest } from '../../lint/request.js'
-import type { ConfigFormat, LintRequest } from '../../lint/types.js'
+import type { ConfigFormat, LintReport, LintRequest } from '../../lint/types.js'
 
 const formats: ConfigFormat[] = ['nginx', 'apache', 'iis']
 
@@ -22,7 +22,7 @@ function parseHeaders(values: string[]): Record<string, string> {
 export const lintCommand: Command = {
   name: 'lint',
   summary: 'Find the nginx / Apache (.htaccess) / IIS (web.config) directive that denies a request, or list risky rules',
-  usage: 'gatehouse lint <file> [--method M] [--path /p] [--ip a.b.c.d] [--host h] [--header "Name: value"]... [--scheme http|https] [--format nginx|apache|iis] [--json]',
+  usage: 'gatehouse lint <file> [--method M] [--path /p | --path https://host/p] [--ip a.b.c.d] [--host h] [--header "Name: value"]... [--scheme http|https] [--format nginx|apache|iis] [--json]',
   examples: [
     'gatehouse lint /etc/nginx/nginx.conf',
     'gatehouse lint nginx.conf --method POST --path /admin/users --ip 10.0.0.5',
@@ -48,24 +48,32 @@ export const lintCommand: Command = {
     if (values.scheme !== undefined && values.scheme !== 'http' && values.scheme !== 'https') {
       throw new UsageError(`--scheme must be http or https, got '${values.scheme}'`)
     }
-    if (values.path !== undefined && !values.path.startsWith('/')) throw new UsageError(`--path must start with '/', got '${values.path}'`)
+    let path = values.path
+    let host = values.host
+    let scheme = values.scheme as 'http' | 'https' | undefined
+    // A full URL is accepted too: its host and scheme fill in --host and --scheme.
+    if (path !== undefined && /^https?:\/\//i.test(path)) {
+      let url: URL
+      try {
+        url = new URL(path)
+      } catch {
+        throw new UsageError(`--path is not a valid URL: '${path}'`)
+      }
+      host ??= url.host
+      scheme ??= url.protocol === 'https:' ? 'https' : 'http'
+      path = `${url.pathname}${url.search}`
+    }
+    if (path !== undefined && !path.startsWith('/')) throw new UsageError(`--path must start with '/', got '${path}'`)
     if (values.method !== undefined && !/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(values.method)) throw new UsageError(`--method is not an HTTP method: '${values.method}'`)
     const headers = parseHeaders(values.header ?? [])
     const wantsRequest = values.method !== undefined || values.path !== undefined || values.ip !== undefined
     let request: LintRequest | undefined
     if (wantsRequest) {
-      request = createLintRequest({
-        method: values.method,
-        path: values.path,
-        ip: values.ip,
-        host: values.host,
-        scheme: values.scheme as 'http' | 'https' | undefined,
-        headers,
-      })
+      request = createLintRequest({ method: values.method, path, ip: values.ip, host, scheme, headers })
       if (values.ip !== undefined && !isIpLiteral(values.ip)) throw new UsageError(`--ip is not an IP address: '${values.ip}'`)
       if (values.ip === undefined) io.stderr(`gatehouse lint: no --ip given; assuming client ${request.ip} (an outside address)\n`)
     }
-    let report
+    let report: LintReport
     try {
       report = lintConfig(positionals[0], {
         format: format === undefined || format === 'auto' ? undefined : (format as ConfigFormat),

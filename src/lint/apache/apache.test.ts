@@ -271,3 +271,55 @@ describe('apache directory index note', () => {
     expect(on.findings).toEqual([])
   })
 })
+
+describe('apache <If>', () => {
+  it('reports rules inside <If> as "may deny" instead of guessing', () => {
+    const res = evaluateApache(parseApacheText('<If "%{HTTP_HOST} == \'old.example.com\'">\n  Require all denied\n</If>\n', '.htaccess', true), createLintRequest({ path: '/x' }))
+    expect(res.verdict.denied).toBe(false)
+    expect(res.findings).toEqual([expect.objectContaining({ line: 1, rule: 'apache.may-deny' })])
+  })
+})
+
+describe('apache ProxyPass', () => {
+  it('says a proxied request is decided upstream', () => {
+    const v = server('ProxyPass /api/ http://127.0.0.1:8080/\n', createLintRequest({ path: '/api/x' }))
+    expect(v.denied).toBe(false)
+    expect(v.why).toContain('ProxyPass sends it to http://127.0.0.1:8080/')
+  })
+})
+
+describe('apache LimitRequestBody', () => {
+  it('answers 413 above the limit', () => {
+    const conf = 'LimitRequestBody 1000\n'
+    expect(htaccess(conf, createLintRequest({ method: 'POST', path: '/x', headers: { 'content-length': '1001' } }))).toMatchObject({ denied: true, status: 413, line: 1 })
+    expect(htaccess(conf, createLintRequest({ method: 'POST', path: '/x', headers: { 'content-length': '1000' } })).denied).toBe(false)
+  })
+})
+
+describe('apache cases replayed from httpd 2.4.71', () => {
+  const file = 'apache-observed/httpd.conf'
+  // null: httpd let the request through (200, or 405 from the default handler).
+  it.each([
+    ['GET', '/index.html', '8.8.8.8', {}, null], ['GET', '/admin/x', '8.8.8.8', {}, 403], ['GET', '/admin/x', '10.1.1.1', {}, null],
+    ['GET', '/admin/x', '10.66.1.1', {}, 403], ['GET', '/admin/x', '192.168.3.3', {}, null], ['PUT', '/api/x', '8.8.8.8', {}, 403],
+    ['POST', '/api/x', '8.8.8.8', {}, null], ['HEAD', '/api/x', '8.8.8.8', {}, null], ['DELETE', '/limit/x', '8.8.8.8', {}, 403],
+    ['GET', '/limit/x', '8.8.8.8', {}, null], ['DELETE', '/limit/x', '10.0.0.1', {}, null], ['GET', '/legacy22/x', '8.8.8.8', {}, null],
+    ['GET', '/da/x', '10.1.2.3', {}, null], ['GET', '/da/x', '10.2.2.3', {}, 403], ['GET', '/ad/x', '192.168.1.5', {}, null],
+    ['GET', '/ad/x', '192.168.1.66', {}, 403], ['GET', '/ad/x', '8.8.8.8', {}, 403], ['GET', '/noallow/x', '8.8.8.8', {}, 403],
+    ['GET', '/members/x', '8.8.8.8', {}, 401], ['GET', '/satisfy/x', '10.0.0.1', {}, null], ['GET', '/satisfy/x', '8.8.8.8', {}, 401],
+    ['GET', '/merge/and/x', '10.0.0.1', {}, null], ['GET', '/merge/and/x', '8.8.8.8', {}, 403], ['POST', '/merge/and/x', '10.0.0.1', {}, 403],
+    ['GET', '/merge/off/x', '8.8.8.8', {}, null], ['POST', '/merge/off/x', '10.0.0.1', {}, 403], ['GET', '/db.sql', '8.8.8.8', {}, 403],
+    ['GET', '/.htpasswd', '8.8.8.8', {}, 403], ['GET', '/locked/x', '8.8.8.8', {}, 403],
+    ['GET', '/envdeny/x', '8.8.8.8', { 'user-agent': 'SQLMap/1' }, 403], ['GET', '/envdeny/x', '8.8.8.8', { 'user-agent': 'Mozilla' }, null],
+    ['GET', '/reqenv/x', '8.8.8.8', { 'user-agent': 'nikto' }, 403], ['GET', '/reqenv/x', '8.8.8.8', { 'user-agent': 'Mozilla' }, null],
+    ['TRACE', '/index.html', '8.8.8.8', {}, 403], ['GET', '/legacyalias/x', '172.16.0.9', {}, 403], ['GET', '/legacyalias/x', '8.8.8.8', {}, 403],
+  ])('%s %s from %s %j: %s', (method, path, ip, headers, status) => {
+    const req = createLintRequest({ method, path, ip: '127.0.0.1', headers: { 'x-forwarded-for': ip, ...headers } })
+    expect(lintConfig(file, { request: req, cwd: fixtures }).verdict?.status ?? null).toBe(status)
+  })
+  it('names the module that refused, as the error log does', () => {
+    const lint = (ip: string) => lintConfig(file, { request: createLintRequest({ path: '/legacyalias/x', ip: '127.0.0.1', headers: { 'x-forwarded-for': ip } }), cwd: fixtures }).verdict
+    expect(lint('172.16.0.9')?.why).toContain('AH01630')
+    expect(lint('8.8.8.8')?.why).toContain('AH01797')
+  })
+})

@@ -313,7 +313,7 @@ export function evaluateApache(config: ApacheConfig, request: LintRequest): Apac
   const remote = resolveRemoteIp(server.directives, request)
   const req = remote.req
   const env = computeEnv([...server.directives, ...scopes.flatMap((sc) => sc.directives)], req, notes)
-  const trail = [server.label, ...scopes.map((sc) => `${sc.label}${sc.node ? ` (${sc.node.file}:${sc.node.line})` : ''}`)]
+  const trail = [...(config.htaccess ? [] : [server.label]), ...scopes.map((sc) => `${sc.label}${sc.node ? ` (${sc.node.file}:${sc.node.line})` : ''}`)]
   const deny = (d: Denial): ApacheEvaluation => ({ verdict: denialVerdict(d), findings: notes, trail })
   if (!config.htaccess) {
     const r = runRewrite(server.directives, urlPath, req, server.label, notes, true)
@@ -337,8 +337,9 @@ export function evaluateApache(config: ApacheConfig, request: LintRequest): Apac
     return deny({ ...compat, why: `${compat.why}; Satisfy Any, and the Require rules refuse too` })
   }
   if (satisfyAny && !compat && hasAuthz && scopes.some((sc) => sc.directives.some(isAccessCompat))) return afterAccess(config, scopes, server, req, urlPath, fsPath, notes, trail)
-  if (compat) return deny(compat)
+  if (compat) return deny({ ...compat, why: `${compat.why}; error log: AH01797 (mod_access_compat)` })
   if (authz) {
+    if (authz.status === 403) authz.why = `${authz.why}; error log: AH01630 (mod_authz_core)`
     const compatScope = [...scopes].reverse().find((s) => s.directives.some(isAccessCompat))
     if (compatScope && authz.status === 403) {
       return deny({ ...authz, why: `${authz.why}; the Order/Allow/Deny in ${compatScope.label} allow the client but do not replace 2.4 Require rules, which still apply (use Require in ${compatScope.label})` })
@@ -361,6 +362,17 @@ function afterAccess(config: ApacheConfig, scopes: Scope[], server: Scope, req: 
       if (r) return { verdict: denialVerdict(r), findings: notes, trail }
     }
   }
+  // LimitRequestBody is enforced when the handler reads the body, after access checks.
+  const length = Number(req.headers['content-length'] ?? '')
+  const limitNode = lastValue(scopes, 'LimitRequestBody') ?? server.directives.filter((d) => isNamed(d, 'LimitRequestBody')).pop() ?? null
+  const limit = limitNode ? Number(limitNode.args[0]) : 1024 ** 3
+  if (Number.isFinite(length) && length > 0 && limit > 0 && length > limit) {
+    const at = limitNode ?? scopes[scopes.length - 1]?.node ?? config.nodes[0]
+    if (at) {
+      const why = `Content-Length ${length} is over LimitRequestBody ${limitNode ? limitNode.args[0] : '1073741824 (the default since 2.4.54)'}: httpd answers 413`
+      return { verdict: denialVerdict({ status: 413, node: at, why, context: scopes[scopes.length - 1]?.label ?? server.label }), findings: notes, trail }
+    }
+  }
   if (urlPath.endsWith('/')) {
     // Options are merged; the last Options line that applies decides whether Indexes is on.
     const options = [server, ...scopes].flatMap((sc) => sc.directives).filter((d) => isNamed(d, 'Options')).pop()
@@ -371,8 +383,10 @@ function afterAccess(config: ApacheConfig, scopes: Scope[], server: Scope, req: 
       notes.push({ file: at.file, line: at.line, col: at.col, severity: 'warning', message: `if the directory for ${urlPath} has no ${directoryIndex}, httpd answers 403 ("Cannot serve directory ... No matching DirectoryIndex ... and forbidden by Options directive") because Indexes is off`, rule: 'apache.directory-index' })
     }
   }
+  const proxy = server.directives.filter((d) => isNamed(d, 'ProxyPass') && d.args.length >= 2 && d.args[1] !== '!').find((d) => urlPath === d.args[0].replace(/\/$/, '') || urlPath.startsWith(d.args[0].endsWith('/') ? d.args[0] : `${d.args[0]}/`))
+  const upstream = proxy ? `; ProxyPass sends it to ${proxy.args[1]} (${proxy.file}:${proxy.line}), so a 403 would come from there` : ''
   return {
-    verdict: { denied: false, status: null, file: null, line: null, col: null, directive: null, why: `no directive denies ${req.method} ${urlPath} from ${req.ip}` },
+    verdict: { denied: false, status: null, file: null, line: null, col: null, directive: null, why: `no directive denies ${req.method} ${urlPath} from ${req.ip}${upstream}` },
     findings: notes,
     trail,
   }
@@ -495,7 +509,7 @@ function combineResults(mode: 'all' | 'any' | 'none', results: AuthzResult[], co
   }
   if (mode === 'all') {
     const denied = results.find((r) => r.state === 'denied')
-    if (denied) return { ...denied, why: `${denied.why} (inside ${describeSection(container)} every rule must pass)` }
+    if (denied) return { ...denied, why: `${denied.why} (${container.children ? `inside ${describeSection(container)}` : 'with AuthMerging And'} every rule must pass)` }
     const noUser = results.find((r) => r.state === 'no-user')
     if (noUser) return noUser
     const unknown = results.find((r) => r.state === 'unknown')
@@ -611,7 +625,7 @@ function runRewrite(directives: ApacheNode[], subject: string, req: LintRequest,
     }
     if (status && status >= 400) {
       const condText = pending.length ? ` and its RewriteCond${pending.length > 1 ? 's' : ''} (${pending.map((c) => `line ${c.line}`).join(', ')}) hold${pending.length > 1 ? '' : 's'}: ${condResult.why}` : ''
-      return { status, node: d, why: `'${subject}' matches RewriteRule ${pattern}${condText}; [${flagText.replace(/^\[|\]$/g, '')}] answers ${status}${serverLevel ? '' : ' (per-directory rewrite)'}`, context }
+      return { status, node: d, why: `${subject ? `'${subject}'` : 'the empty path'} matches RewriteRule ${pattern}${condText}; [${flagText.replace(/^\[|\]$/g, '')}] answers ${status}${serverLevel ? '' : ' (per-directory rewrite)'}`, context }
     }
     if (flags.has('L') || flags.has('LAST') || flags.has('END') || status) return null
     if (substitution !== '-' && !/^[a-z]+:\/\//i.test(substitution)) current = substitution.replace(/\$(\d)/g, (_, i: string) => captures[Number(i)] ?? '').replace(/^\//, serverLevel ? '/' : '')

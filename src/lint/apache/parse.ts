@@ -104,7 +104,8 @@ function parseFile(abs: string, state: State, depth: number): ApacheNode[] {
     state.findings.push({ file: shown, line: 1, col: 1, severity: 'error', message: `file is larger than ${limits.maxFileBytes} bytes; not read`, rule: 'apache.file-too-large' })
     return []
   }
-  return parseText(readFileSync(abs, 'utf8'), shown, state, depth)
+  // A UTF-8 byte order mark would otherwise stick to the first directive name.
+  return parseText(readFileSync(abs, 'utf8').replace(/^\uFEFF/, ''), shown, state, depth)
 }
 
 function parseText(text: string, file: string, state: State, includeDepth: number): ApacheNode[] {

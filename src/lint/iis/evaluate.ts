@@ -163,9 +163,11 @@ const checkRequestFiltering: Check = (sections, req, url) => {
     const seq = s.el.attrs.sequence
     if (seq && (decoded.includes(seq) || url.rawPath.includes(seq))) return { status: 404, subStatus: 5, el: s.el, why: `the URL contains the denied sequence "${seq}"`, context: s.scope }
   }
-  const extContainers = rf.map((c) => ({ el: c.el ? child(c.el, 'fileExtensions') : undefined, scope: c.scope }))
   const dot = last.lastIndexOf('.')
   const ext = dot > 0 ? last.slice(dot).toLowerCase() : ''
+  const filtering = checkFilteringRules(rf, req, url, ext)
+  if (filtering) return filtering
+  const extContainers = rf.map((c) => ({ el: c.el ? child(c.el, 'fileExtensions') : undefined, scope: c.scope }))
   const extEntries = mergeCollection(extContainers, (e) => (e.attrs.fileExtension ?? '').toLowerCase())
   const extEntry = extEntries.find((e) => (e.el.attrs.fileExtension ?? '').toLowerCase() === ext && ext !== '')
   if (extEntry && isFalse(extEntry.el.attrs.allowed)) return { status: 404, subStatus: 7, el: extEntry.el, why: `file extension ${ext} is denied by requestFiltering`, context: extEntry.scope }
@@ -191,6 +193,37 @@ const checkRequestFiltering: Check = (sections, req, url) => {
   if (length > max) {
     const el = maxLength?.el ?? (rf.find((c) => c.el)?.el)
     if (el) return { status: 404, subStatus: 13, el, why: `Content-Length ${length} is over maxAllowedContentLength=${max}${maxLength ? '' : ' (the default)'} bytes: IIS answers 404.13, not 413`, context: maxLength?.scope ?? 'requestFiltering' }
+  }
+  return null
+}
+
+/** requestFiltering `<filteringRules>`: deny strings in the URL, query or headers (404.19). */
+function checkFilteringRules(rf: { el: XmlElement | undefined; scope: string }[], req: LintRequest, url: { urlPath: string; rawPath: string; query: string }, ext: string): Denial | null {
+  let rules: { el: XmlElement; scope: string }[] = []
+  for (const { el, scope } of rf) {
+    const container = el ? child(el, 'filteringRules') : undefined
+    for (const c of container?.children ?? []) {
+      if (c.name === 'clear') rules = []
+      else if (c.name === 'remove') rules = rules.filter((r) => r.el.attrs.name !== c.attrs.name)
+      else if (c.name === 'filteringRule') rules = [...rules.filter((r) => r.el.attrs.name !== c.attrs.name), { el: c, scope }]
+    }
+  }
+  for (const { el, scope } of rules) {
+    const applies = child(el, 'appliesTo')?.children.filter((c) => c.name === 'add').map((c) => (c.attrs.fileExtension ?? '').toLowerCase()) ?? []
+    if (applies.length && !applies.includes(ext)) continue
+    const subjects: { what: string; text: string }[] = []
+    if (isTrue(el.attrs.scanUrl)) subjects.push({ what: 'the URL', text: percentDecode(url.rawPath) })
+    if (isTrue(el.attrs.scanQueryString)) subjects.push({ what: 'the query string', text: percentDecode(url.query) })
+    for (const h of child(el, 'scanHeaders')?.children.filter((c) => c.name === 'add') ?? []) {
+      const name = (h.attrs.requestHeader ?? '').toLowerCase()
+      if (req.headers[name] !== undefined) subjects.push({ what: `header ${h.attrs.requestHeader}`, text: req.headers[name] })
+    }
+    for (const d of child(el, 'denyStrings')?.children.filter((c) => c.name === 'add') ?? []) {
+      const needle = (d.attrs.string ?? '').toLowerCase()
+      if (!needle) continue
+      const hit = subjects.find((sub) => sub.text.toLowerCase().includes(needle))
+      if (hit) return { status: 404, subStatus: 19, el: d, why: `filtering rule "${el.attrs.name ?? ''}" (line ${el.line}) finds the denied string "${d.attrs.string}" in ${hit.what}`, context: scope }
+    }
   }
   return null
 }

@@ -152,3 +152,22 @@ describe('IIS directory listing note', () => {
     expect(run(wrap('<system.webServer><directoryBrowse enabled="true"/></system.webServer>'), createLintRequest({ path: '/files/' })).findings).toEqual([])
   })
 })
+
+describe('IIS filtering rules and proxy mode', () => {
+  it('filteringRules deny strings in the query string or a header (404.19)', () => {
+    const xml = wrap(`<system.webServer><security><requestFiltering><filteringRules>
+<filteringRule name="SQLi" scanUrl="false" scanQueryString="true">
+<scanHeaders><add requestHeader="User-Agent"/></scanHeaders>
+<denyStrings><add string="union select"/><add string="sqlmap"/></denyStrings>
+</filteringRule></filteringRules></requestFiltering></security></system.webServer>`)
+    expect(run(xml, createLintRequest({ path: '/q?x=1%20UNION%20SELECT%202' })).verdict).toMatchObject({ status: 404, subStatus: 19, line: 6 })
+    expect(run(xml, createLintRequest({ path: '/q', headers: { 'user-agent': 'sqlmap/1.7' } })).verdict).toMatchObject({ subStatus: 19, line: 6 })
+    expect(run(xml, createLintRequest({ path: '/union select/' })).verdict.denied).toBe(false)
+  })
+  it('enableProxyMode also checks X-Forwarded-For', () => {
+    const xml = wrap('<system.webServer><security><ipSecurity enableProxyMode="true"><add ipAddress="198.51.100.7" allowed="false"/></ipSecurity></security></system.webServer>')
+    const v = run(xml, createLintRequest({ ip: '10.0.0.1', headers: { 'x-forwarded-for': '198.51.100.7' } })).verdict
+    expect(v).toMatchObject({ denied: true, status: 403, subStatus: 503 })
+    expect(v.why).toContain('enableProxyMode')
+  })
+})

@@ -46,7 +46,7 @@ export function parseIisFile(file: string, displayPath: (abs: string) => string 
   if (statSync(abs).size > maxBytes) {
     return buildIisConfig(null, shown, [{ file: shown, line: 1, col: 1, severity: 'error', message: `file is larger than ${maxBytes} bytes; not read`, rule: 'iis.file-too-large' }])
   }
-  return parseIisText(readFileSync(abs, 'utf8'), shown)
+  return parseIisText(readFileSync(abs, 'utf8').replace(/^\uFEFF/, ''), shown)
 }
 
 /** Parses web.config text. */

@@ -39,7 +39,7 @@ export function findRiskyIisRules(config: IisConfig): Finding[] {
     }
     const ip = path(s.webServer, 'security', 'ipSecurity')
     if (ip?.attrs.allowUnlisted?.toLowerCase() === 'false') {
-      const allowed = ip.children.filter((c) => c.name === 'add' && c.attrs.allowed?.toLowerCase() === 'true').map((c) => c.attrs.ipAddress ?? c.attrs.domainName ?? '?')
+      const allowed = ip.children.filter((c) => c.name === 'add' && c.attrs.allowed?.toLowerCase() === 'true').map((c) => c.attrs.domainName ?? `${c.attrs.ipAddress ?? '?'}${c.attrs.subnetMask ? `/${c.attrs.subnetMask}` : ''}`)
       out.push(finding(file, ip, 'warning', `ipSecurity allowUnlisted="false" in ${where}: only ${allowed.join(', ') || 'no address'} may connect; everyone else gets 403.503 (403.6 on IIS 7)`, 'iis.ip-allow-unlisted-false'))
     }
     const access = path(s.webServer, 'security', 'access')

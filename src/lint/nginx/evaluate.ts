@@ -216,12 +216,16 @@ export function evaluateNginx(config: NginxConfig, request: LintRequest): NginxE
     const innermost = locationPath[locationPath.length - 1]
     if (innermost) trail.push(`${describeLocation(innermost)} (${innermost.file}:${innermost.line})`)
     else trail.push(`no location matches ${uri}; server-level settings apply`)
-    for (const loc of locationPath) {
+    // After rewrite ... last the request is internal, so `internal` locations accept it.
+    for (const loc of restart === 0 ? locationPath : []) {
       const internal = children(loc.block, 'internal')[0]
       if (internal) return denied(404, internal, `${describeLocation(loc)} is internal: only internal redirects reach it, external requests get 404`, describeLocation(loc))
     }
-    if (!innermost) break
     const locLevels = [...levels, ...locationPath.map((l) => ({ label: describeLocation(l), directive: l, block: l.block ?? [] }))]
+    // client_max_body_size is checked when the location is found, before its rewrites.
+    const tooLarge = checkBodySize(locLevels, req)
+    if (tooLarge) return { verdict: { denied: true, status: 413, ...tooLarge }, findings: notes, trail }
+    if (!innermost) break
     vars.validReferers = innermostDirective(locLevels, 'valid_referers')?.d ?? null
     const outcome = runRewrite(innermost.block ?? [], vars, notes, describeLocation(innermost))
     if (outcome.kind === 'return') return denied(outcome.status, outcome.directive, outcome.why, describeLocation(innermost))
@@ -261,12 +265,44 @@ export function evaluateNginx(config: NginxConfig, request: LintRequest): NginxE
   if (indexNote) notes.push(indexNote)
   const staticNote = staticMethodNote(levels, req.method, locationPath[locationPath.length - 1] ?? server)
   if (staticNote) notes.push(staticNote)
+  const rate = innermostDirective(levels, 'limit_req')
+  if (rate) {
+    const status = innermostDirective(levels, 'limit_req_status')?.d.args[0] ?? '503'
+    notes.push(note(rate.d, `${renderDirective(rate.d)} applies: requests above the rate are answered ${status}${status === '503' ? ' (the default; set limit_req_status 429)' : ''}`, 'nginx.rate-limited'))
+  }
+  const handler = innermostLocation ? (innermostLocation.block ?? []).find((d) => upstreamHandlers.includes(d.name)) : undefined
+  const upstream = handler ? `; ${handler.name} sends it to ${handler.args[0] ?? 'an upstream'} (line ${handler.line}), so a 403 would come from there` : ''
   return {
-    verdict: { denied: false, status: null, file: null, line: null, col: null, directive: null, why: `no directive denies ${req.method} ${uri} from ${req.ip} in ${where}${ipNote ? ` (${ipNote})` : ''}`, context: where },
+    verdict: { denied: false, status: null, file: null, line: null, col: null, directive: null, why: `no directive denies ${req.method} ${uri} from ${req.ip} in ${where}${ipNote ? ` (${ipNote})` : ''}${upstream}`, context: where },
     findings: notes,
     trail,
   }
 }
+
+/** Parses an nginx size (`10m`, `512k`, `1g`, bytes); null when malformed. */
+export function parseNginxSize(text: string): number | null {
+  const m = /^(\d{1,15})([kKmMgG]?)$/.exec(text)
+  if (!m) return null
+  const unit = m[2].toLowerCase()
+  return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1)
+}
+
+function checkBodySize(levels: Level[], req: LintRequest): Omit<Verdict, 'denied' | 'status'> | null {
+  const length = Number(req.headers['content-length'] ?? '')
+  if (!Number.isFinite(length) || length <= 0) return null
+  const found = innermostDirective(levels, 'client_max_body_size')
+  const limit = found ? parseNginxSize(found.d.args[0] ?? '') : 1024 ** 2
+  if (limit === null || limit === 0 || length <= limit) return null
+  const d = found?.d
+  const why = `Content-Length ${length} is over client_max_body_size ${found ? found.d.args[0] : '1m (the default)'}: nginx answers 413 Request Entity Too Large`
+  if (!d) {
+    const at = levels[levels.length - 1].directive ?? levels.find((l) => l.directive)?.directive
+    return at ? { file: at.file, line: at.line, col: at.col, directive: 'client_max_body_size 1m; (default, not set)', why, context: levels[levels.length - 1].label } : null
+  }
+  return { file: d.file, line: d.line, col: d.col, directive: renderDirective(d), why, context: found.level.label }
+}
+
+const upstreamHandlers = ['proxy_pass', 'fastcgi_pass', 'uwsgi_pass', 'scgi_pass', 'grpc_pass']
 
 const contentHandlers = ['proxy_pass', 'fastcgi_pass', 'uwsgi_pass', 'scgi_pass', 'grpc_pass', 'memcached_pass', 'return', 'try_files']
 
@@ -446,6 +482,7 @@ function runRewrite(block: NginxDirective[], vars: NginxVariables, notes: Findin
 }
 
 function returnWhy(code: number, context: string): string {
+  if (code === 444) return `return 444 in ${context} closes the connection without any response`
   if (code >= 400) return `return ${code} in ${context} answers every request that reaches it`
   if (code >= 300) return `return ${code} redirects`
   return `return ${code} answers without reaching the content handler`

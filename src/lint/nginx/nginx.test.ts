@@ -41,10 +41,11 @@ describe('nginx tokenizer and parser', () => {
 
   it('reports unbalanced braces and unterminated strings with their position', () => {
     const report = lintConfig(`${fixtures}nginx-broken.conf`)
-    const messages = report.findings.map((f) => `${f.line}:${f.col} ${f.message}`)
-    expect(messages).toContain('5:24 unterminated double-quoted string')
-    expect(messages).toContain('1:6 unexpected end of file, expecting "}" to close this block')
-    expect(report.findings.every((f) => f.rule === 'nginx.parse-error' && f.severity === 'error')).toBe(true)
+    expect(report.findings.map((f) => `${f.line}:${f.col} ${f.severity} ${f.message} ${f.rule}`)).toEqual(['5:24 error unterminated double-quoted string nginx.parse-error'])
+    const unclosed = parseNginxText('http {\n  server {\n    location / {\n      deny all;\n  }\n}\n', 'u.conf')
+    expect(unclosed.findings.map((f) => `${f.line}:${f.col} ${f.message}`)).toEqual(['1:6 unexpected end of file, expecting "}" to close the block opened here'])
+    const two = parseNginxText('http {\n  server {\n    location / {\n', 'u.conf')
+    expect(two.findings.map((f) => `${f.line}:${f.col} ${f.message}`)).toEqual(['3:16 unexpected end of file, expecting "}" to close the block opened here (and the ones opened at lines 2, 1)'])
     const stray = parseNginxText('server { }\n}\n', 's.conf')
     expect(stray.findings).toEqual([expect.objectContaining({ line: 2, col: 1, message: 'unexpected "}"' })])
   })
@@ -301,6 +302,11 @@ describe('nginx if / return', () => {
   it('reports a plain return in the location', () => {
     expect(run({ path: '/gone' }).verdict).toMatchObject({ denied: true, status: 410, line: 27, directive: 'return 410;' })
   })
+  it('lets rewrite ... last reach an internal location (the request is internal then)', () => {
+    const conf = 'server { location /pretty/ { rewrite ^ /impl/ last; } location /impl/ { internal; } }'
+    expect(evaluate(conf, createLintRequest({ path: '/pretty/x' })).verdict.denied).toBe(false)
+    expect(evaluate(conf, createLintRequest({ path: '/impl/x' })).verdict).toMatchObject({ denied: true, status: 404 })
+  })
   it('follows rewrite ... last into the new location', () => {
     const res = evaluate('server { location /old/ { rewrite ^/old/(.*)$ /admin/$1 last; } location /admin/ { deny all; } }', createLintRequest({ path: '/old/x' }))
     expect(res.verdict).toMatchObject({ denied: true, directive: 'deny all;', context: 'location /admin/' })
@@ -424,5 +430,76 @@ describe('nginx directory index note', () => {
     expect(res.verdict.denied).toBe(false)
     expect(res.findings).toEqual([expect.objectContaining({ line: 3, rule: 'nginx.directory-index', message: expect.stringContaining('/srv/www/docs/ has no index.html') })])
     expect(evaluate('server { location /app/ { proxy_pass http://u; } }', createLintRequest({ path: '/app/' })).findings).toEqual([])
+  })
+})
+
+describe('nginx selection replayed from nginx 1.22.1', () => {
+  const file = 'nginx-observed/nginx.conf'
+  it.each([
+    ['first.test', '/', 401], ['nope.test', '/', 402], ['x.example.org', '/', 403], ['a.b.example.org', '/', 406],
+    ['z.b.example.org', '/', 409], ['www.example.io', '/', 404], ['api12.example.net', '/', 405], ['example.com', '/', 407],
+    ['deep.sub.example.com', '/', 407], ['FIRST.TEST', '/', 401], ['loc.test', '/', 200], ['loc.test', '/a/', 417],
+    ['loc.test', '/a/x', 410], ['loc.test', '/a/b/c', 413], ['loc.test', '/a/y.x', 412], ['loc.test', '/a/b/y.x', 412],
+    ['loc.test', '/c/y.x', 415], ['loc.test', '/c/z', 414], ['loc.test', '/e/y.x', 416], ['loc.test', '/d', 418],
+    ['loc.test', '/dd', 418], ['loc.test', '/D/e/f', 419], ['loc.test', '/d/e/f', 419],
+  ])('Host %s, %s: nginx answered %i', (host, path, status) => {
+    const v = lintConfig(file, { request: createLintRequest({ host: `${host}:8080`, path }), cwd: fixtures }).verdict
+    expect(v?.status).toBe(status)
+  })
+})
+
+describe('nginx access replayed from nginx 1.22.1', () => {
+  const file = 'nginx-observed/access.conf'
+  const run = (port: number, method: string, path: string, headers: Record<string, string> = {}) =>
+    lintConfig(file, { request: createLintRequest({ host: `localhost:${port}`, method, path, ip: '127.0.0.1', headers }), cwd: fixtures }).verdict
+  // null: nginx let the request through to the content handler (200, 404 or 405 for POST to a file).
+  it.each([
+    ['GET', '/index.html', null], ['GET', '/exact', 403], ['GET', '/exact/more', null], ['GET', '/images/a.gif', 403],
+    ['GET', '/static/x.php', null], ['GET', '/static/deep/x.php', null], ['GET', '/static/deep/y.html', 403],
+    ['GET', '/images/logo.png', 403], ['GET', '/images/logo.PNG', 403], ['GET', '/app/main.js', null], ['GET', '/app/admin/x', 403],
+    ['GET', '/app/admin/x.php', null], ['GET', '/app/x', 403], ['GET', '/api/o', null], ['HEAD', '/api/o', null],
+    ['POST', '/api/o', 403], ['DELETE', '/api/o', 403], ['GET', '/mixed/x', 401], ['GET', '/first/x', null], ['GET', '/order/x', 403],
+    ['POST', '/ifm/x', 405], ['GET', '/ifm/x', null], ['GET', '/a.php', null], ['GET', '/x/../images/a.gif', 403],
+    ['GET', '/%69mages/a.gif', 403], ['GET', '//images//a.gif', 403], ['GET', '/p/x', null], ['POST', '/p/x', 403],
+    ['POST', '/p/n/x', null], ['GET', '/q/x', null], ['POST', '/q/x', null], ['GET', '/r/x', 403], ['POST', '/r/x', null],
+  ])('%s %s: %s', (method, path, status) => {
+    expect(run(8080, method, path)?.status ?? null).toBe(status)
+  })
+  it.each([
+    [{ 'user-agent': 'EviL' }, '/ua/x', 8080, 418], [{}, '/ua/x', 8080, null],
+    [{ 'x-forwarded-for': '192.0.2.5' }, '/adm/x', 8081, null], [{ 'x-forwarded-for': '198.51.100.5' }, '/adm/x', 8081, 403],
+    [{ 'x-forwarded-for': '192.0.2.5, 10.1.1.1' }, '/adm/x', 8081, null], [{ 'x-forwarded-for': '198.51.100.5, 192.0.2.5' }, '/adm/x', 8081, null],
+    [{ 'x-forwarded-for': '10.1.1.1' }, '/off/x', 8081, null], [{ 'x-forwarded-for': '10.9.1.1' }, '/off/x', 8081, 451],
+    [{ 'x-forwarded-for': '8.8.8.8' }, '/off/x', 8081, 451], [{ 'user-agent': 'curl/8' }, '/x', 8081, 403],
+    [{ 'user-agent': 'badbot' }, '/x', 8081, 403], [{ 'user-agent': 'Mozilla' }, '/x', 8081, null],
+    [{ 'x-forwarded-for': '2001:db8::1' }, '/v6/x', 8081, null], [{ 'x-forwarded-for': '2001:db9::1' }, '/v6/x', 8081, 403],
+    [{}, '/adm/x', 8081, 403],
+  ])('%j %s on port %i: %s', (headers, path, port, status) => {
+    expect(run(port, 'GET', path, headers)?.status ?? null).toBe(status)
+  })
+})
+
+describe('nginx body size and rate limits', () => {
+  const conf = `http {
+    client_max_body_size 10m;
+    server {
+      location /upload/ { client_max_body_size 100k; }
+      location /api/ { limit_req zone=api burst=5; proxy_pass http://127.0.0.1:3000; }
+      location / { proxy_pass http://127.0.0.1:3000; }
+    }
+  }`
+  it('answers 413 above client_max_body_size, innermost value first', () => {
+    const big = (path: string, bytes: number) => evaluate(conf, createLintRequest({ method: 'POST', path, headers: { 'content-length': String(bytes) } })).verdict
+    expect(big('/upload/a', 200 * 1024)).toMatchObject({ denied: true, status: 413, line: 4, directive: 'client_max_body_size 100k;' })
+    expect(big('/other', 5 * 1024 * 1024).denied).toBe(false)
+    expect(big('/other', 11 * 1024 * 1024)).toMatchObject({ status: 413, line: 2 })
+    expect(evaluate('server { location / { } }', createLintRequest({ method: 'POST', headers: { 'content-length': '2000000' } })).verdict).toMatchObject({ status: 413, why: expect.stringContaining('1m (the default)') })
+  })
+  it('says where an allowed request goes when it is proxied', () => {
+    expect(evaluate(conf, createLintRequest({ path: '/other' })).verdict.why).toContain('proxy_pass sends it to http://127.0.0.1:3000 (line 6), so a 403 would come from there')
+  })
+  it('notes limit_req and its status', () => {
+    const res = evaluate(conf, createLintRequest({ path: '/api/x' }))
+    expect(res.findings).toEqual([expect.objectContaining({ line: 5, rule: 'nginx.rate-limited', message: expect.stringContaining('answered 503') })])
   })
 })

@@ -179,13 +179,15 @@ function parseOne(abs: string, state: ParseState, depth: number): NginxDirective
     state.findings.push({ file: shown, line: 1, col: 1, severity: 'error', message: `file is larger than ${nginxLimits.maxFileBytes} bytes; not read`, rule: 'nginx.file-too-large' })
     return []
   }
-  return parseTokens(readFileSync(abs, 'utf8'), shown, state, depth)
+  // A UTF-8 byte order mark would otherwise stick to the first directive name.
+  return parseTokens(readFileSync(abs, 'utf8').replace(/^\uFEFF/, ''), shown, state, depth)
 }
 
 function parseTokens(text: string, file: string, state: ParseState, includeDepth: number): NginxDirective[] {
   const { tokens, commentLines, errors } = tokenizeNginx(text)
   for (const e of errors) state.findings.push({ file, line: e.line, col: e.col, severity: 'error', message: e.message, rule: 'nginx.parse-error' })
   let pos = 0
+  const unclosed: Token[] = []
   const parseBlock = (depth: number, opener: Token | null): NginxDirective[] => {
     const out: NginxDirective[] = []
     let words: Token[] = []
@@ -240,15 +242,24 @@ function parseTokens(text: string, file: string, state: ParseState, includeDepth
       }
       out.push(directive)
     }
-    if (words.length) {
-      state.findings.push({ file, line: words[0].line, col: words[0].col, severity: 'error', message: 'unexpected end of file, expecting ";" or "}"', rule: 'nginx.parse-error' })
-    }
-    if (opener) {
-      state.findings.push({ file, line: opener.line, col: opener.col, severity: 'error', message: 'unexpected end of file, expecting "}" to close this block', rule: 'nginx.parse-error' })
+    // An unterminated string swallows the rest of the file: the end-of-file errors that
+    // follow from it would only repeat it.
+    if (errors.length === 0) {
+      if (words.length) {
+        state.findings.push({ file, line: words[0].line, col: words[0].col, severity: 'error', message: 'unexpected end of file, expecting ";" or "}"', rule: 'nginx.parse-error' })
+      }
+      if (opener) unclosed.push(opener)
     }
     return out
   }
-  return parseBlock(0, null)
+  const directives = parseBlock(0, null)
+  if (unclosed.length) {
+    // Innermost first: that is where a closing brace is most likely missing.
+    const at = unclosed[0]
+    const others = unclosed.slice(1).map((t) => t.line)
+    state.findings.push({ file, line: at.line, col: at.col, severity: 'error', message: `unexpected end of file, expecting "}" to close the block opened here${others.length ? ` (and the ones opened at line${others.length > 1 ? 's' : ''} ${others.join(', ')})` : ''}`, rule: 'nginx.parse-error' })
+  }
+  return directives
 }
 
 function expandInclude(directive: NginxDirective, state: ParseState, depth: number): NginxDirective[] {

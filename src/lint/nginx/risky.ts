@@ -60,7 +60,10 @@ function walkLocations(block: NginxDirective[], out: Finding[], outer: NginxDire
     for (const d of inner) {
       if (d.name === 'if' && d.block) {
         const onlySafe = d.block.every((x) => x.name === 'return' || (x.name === 'rewrite' && x.args[2] === 'last'))
-        out.push(finding(d, 'warning', `if inside ${describeLocation(loc)}: nginx's "if is evil" — ${onlySafe ? 'return and rewrite ... last are the only safe directives here, but a later directive in the location may still behave unexpectedly' : 'directives other than return and rewrite ... last inside it behave unexpectedly; prefer map + a separate location'}`, 'nginx.if-in-location'))
+        const message = onlySafe
+          ? `if inside ${describeLocation(loc)} holds only return / rewrite ... last, the safe cases of nginx's "if is evil"; a map variable tested at server level is easier to audit`
+          : `if inside ${describeLocation(loc)} holds directives other than return / rewrite ... last: nginx's "if is evil" — they run in a hidden nested location and behave unexpectedly; use map + a separate location`
+        out.push(finding(d, 'warning', message, 'nginx.if-in-location'))
         for (const x of d.block) checkReturn(x, out, d.commented)
       }
       checkReturn(d, out)
