@@ -152,3 +152,87 @@ export function genericChecklist(status: number, options: { preflight?: boolean 
   if (status >= 500) return checklists[503]
   return fallback
 }
+
+/** Per-layer checklists, used when the body names the kind of denial but not the product. */
+const layerChecklists: Partial<Record<DoctorLayer, Checklist>> = {
+  csrf: {
+    layer: 'csrf',
+    summary: 'The body talks about a CSRF/XSRF check: a cookie-authenticated unsafe request lacked a valid anti-forgery token or trusted Origin.',
+    steps: [
+      'Send the CSRF token the app issues (form field or X-CSRF-Token / X-XSRF-TOKEN header) together with its session cookie.',
+      'Check the Origin/Referer is among the origins the app trusts (reverse proxies must forward Host and X-Forwarded-Proto).',
+      'API clients using tokens instead of cookies should use an endpoint exempt from CSRF checks.',
+    ],
+  },
+  cors: preflight,
+  geo: checklists[451],
+  'ip-filter': {
+    layer: 'ip-filter',
+    summary: 'The body says the client address is not allowed.',
+    steps: [
+      'Find your egress IP (the one the server sees, after NAT/VPN/proxy) and ask the operator to allow it.',
+      'Behind a load balancer, make sure the server reads the real client IP (X-Forwarded-For with trusted proxies), not the balancer address.',
+    ],
+  },
+  'rate-limit': checklists[429],
+  waf: {
+    layer: 'waf',
+    summary: 'The body says a security filter (WAF) blocked the request.',
+    steps: [
+      'Find the blocked request in the WAF logs by its time, path or reference id to get the rule id.',
+      'Look for body or query content that resembles an attack (SQL, script tags, path traversal) and encode or move it.',
+      'Ask for a narrow exception for that rule and parameter rather than turning the WAF off.',
+    ],
+  },
+  authn: checklists[401],
+  authz: {
+    layer: 'authz',
+    summary: 'The body says the caller is known but lacks permission (role, scope or ownership).',
+    steps: [
+      'Decode the token or check the account: does it carry the role/scope the endpoint needs?',
+      'Check the resource belongs to the caller\'s tenant/organization.',
+      'Ask for the permission named in the message, then request a fresh token so it includes it.',
+    ],
+  },
+}
+
+/** A layer suggested by generic wording in the response, with the words that suggested it. */
+export interface LayerHint {
+  layer: DoctorLayer
+  evidence: string
+}
+
+// Checked in order: the more specific kinds of denial first, "permission" wording last.
+const hintPhrases: ReadonlyArray<readonly [DoctorLayer, readonly string[]]> = [
+  ['csrf', ['csrf', 'xsrf', 'anti-forgery', 'antiforgery', 'authenticity token', 'request forgery']],
+  ['cors', ['cors request', 'cors policy', 'cors origin', 'cross-origin', 'access-control-allow-origin']],
+  ['geo', ['not available in your country', 'not available in your region', 'your country', 'your region', 'unavailable for legal reasons', 'geo-restrict', 'geoblock']],
+  ['ip-filter', ['your ip address', 'ip address is not allowed', 'ip not allowed', 'ip is not allowed', 'ip allowlist', 'ip whitelist', 'ip blocked', 'blacklisted ip', 'client ip']],
+  ['rate-limit', ['rate limit', 'rate-limit', 'ratelimit', 'too many requests', 'too_many_requests', 'throttl', 'quota']],
+  ['waf', ['web application firewall', 'firewall', 'security policy', 'blocked by security', 'request blocked', 'malicious request']],
+  ['authn', ['unauthenticated', 'not authenticated', 'authentication required', 'authentication failed', 'invalid token', 'token expired', 'expired token', 'invalid api key', 'missing api key', 'invalid credentials', 'login required', 'invalid_token']],
+  ['authz', ['insufficient scope', 'insufficient_scope', 'insufficient permission', 'permission denied', 'do not have permission to perform', 'missing permission', 'not authorized to', 'not allowed to']],
+]
+
+/**
+ * Reads the kind of denial from generic wording (body text, already lowercased) and a few
+ * standard headers, for responses no fingerprint recognises. Undefined when nothing hints.
+ */
+export function findLayerHint(body: string, headers: ReadonlyMap<string, string>, status: number): LayerHint | undefined {
+  const challenge = (headers.get('www-authenticate') ?? '').toLowerCase()
+  if (challenge.includes('insufficient_scope')) return { layer: 'authz', evidence: 'header www-authenticate: insufficient_scope' }
+  if (challenge.includes('invalid_token')) return { layer: 'authn', evidence: 'header www-authenticate: invalid_token' }
+  for (const [layer, phrases] of hintPhrases) {
+    const phrase = phrases.find((candidate) => body.includes(candidate))
+    if (phrase !== undefined) return { layer, evidence: `body mentions "${phrase}"` }
+  }
+  if (headers.get('x-ratelimit-remaining')?.trim() === '0' || (status === 403 && headers.has('retry-after'))) {
+    return { layer: 'rate-limit', evidence: 'rate limit headers show nothing remaining' }
+  }
+  return undefined
+}
+
+/** The checklist for a hinted layer, or undefined when the layer has none of its own. */
+export function layerChecklist(layer: DoctorLayer): Checklist | undefined {
+  return layerChecklists[layer]
+}

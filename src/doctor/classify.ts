@@ -1,8 +1,7 @@
-import { genericChecklist } from './checklists.js'
+import { findLayerHint, genericChecklist, layerChecklist } from './checklists.js'
 import {
   createResponseView,
   scoreFingerprint,
-  type Fingerprint,
   type FingerprintMatch,
   type ResponseView,
 } from './fingerprint.js'
@@ -21,6 +20,9 @@ const maxDiagnoses = 5
 /** Score where confidence reaches about 63%; one distinctive string (10-12) gives ~75%. */
 const confidenceScale = 8
 
+/** Summed weights stop counting here, so piling up headers cannot outweigh a body match forever. */
+const maxScore = 40
+
 /**
  * Ranks who most likely produced the response and why, best first.
  *
@@ -31,7 +33,7 @@ const confidenceScale = 8
  * `unknown` diagnosis carrying the generic checklist for the status; when the best guess is
  * thin, `unknown` comes first. Never throws.
  */
-export function classify(exchange: Exchange, catalog: readonly Fingerprint[] = fingerprints): Diagnosis[] {
+export function classify(exchange: Exchange): Diagnosis[] {
   let view: ResponseView
   try {
     view = createResponseView(exchange)
@@ -41,11 +43,11 @@ export function classify(exchange: Exchange, catalog: readonly Fingerprint[] = f
 
   const gatehouse = readGatehouseDecision(view)
   if (gatehouse?.kind === 'deny' && gatehouse.diagnosis !== undefined) {
-    return [gatehouse.diagnosis, unknownDiagnosis(view, 0.99)]
+    return [gatehouse.diagnosis, createUnknownDiagnosis(view, 0.99, false)]
   }
 
   const matches: FingerprintMatch[] = []
-  for (const fingerprint of catalog) {
+  for (const fingerprint of fingerprints) {
     const match = scoreFingerprint(fingerprint, view)
     if (match !== undefined) matches.push(match)
   }
@@ -53,10 +55,11 @@ export function classify(exchange: Exchange, catalog: readonly Fingerprint[] = f
   const ranked = rank(matches)
   const diagnoses = ranked.slice(0, maxDiagnoses).map((match) => toDiagnosis(match, gatehouse?.kind === 'upstream'))
   const best = diagnoses[0]?.confidence ?? 0
+  const relayedByGatehouse = gatehouse?.kind === 'upstream'
   if (best < thinEvidenceConfidence) {
-    return [unknownDiagnosis(view, best, true), ...diagnoses]
+    return [createUnknownDiagnosis(view, best, true, best, relayedByGatehouse), ...diagnoses]
   }
-  return [...diagnoses, unknownDiagnosis(view, best, false, diagnoses[diagnoses.length - 1]?.confidence ?? best)]
+  return [...diagnoses, createUnknownDiagnosis(view, best, false, diagnoses[diagnoses.length - 1]?.confidence ?? best, relayedByGatehouse)]
 }
 
 interface Ranked extends FingerprintMatch {
@@ -76,17 +79,22 @@ function rank(matches: FingerprintMatch[]): Ranked[] {
   const ranked: Ranked[] = matches.map((match, order) => {
     const passive = match.bodyScore === 0 || match.fingerprint.container === true
     const relayed = passive && !bodyProducers.has(match.fingerprint.producer) && bodyProducers.size > 0
-    return { ...match, adjusted: relayed ? match.score / 2 : match.score, relayed, order }
+    const score = Math.min(match.score, maxScore)
+    return { ...match, adjusted: relayed ? score / 2 : score, relayed, order }
   })
   ranked.sort((a, b) => b.adjusted - a.adjusted || a.order - b.order)
 
-  // One diagnosis per producer and layer: the product's generic entry (or a weaker reading of
-  // the same page) adds nothing once a more specific one scored higher.
+  // One diagnosis per producer and layer, and none that a better entry of the same product
+  // already explains with the same evidence and more (Cloudflare's "edge" reading of a 1020).
   const kept: Ranked[] = []
   const seen = new Set<string>()
   for (const candidate of ranked) {
     const key = `${candidate.fingerprint.producer}\u0000${candidate.fingerprint.layer}`
     if (seen.has(key)) continue
+    const covered = kept.some((better) =>
+      better.fingerprint.producer === candidate.fingerprint.producer &&
+      candidate.evidence.every((item) => better.evidence.includes(item)))
+    if (covered) continue
     seen.add(key)
     kept.push(candidate)
   }
@@ -116,21 +124,34 @@ function toConfidence(score: number): number {
   return Math.min(0.99, Math.round(value * 100) / 100)
 }
 
-function unknownDiagnosis(view: ResponseView, bestConfidence: number, first = false, lastConfidence = bestConfidence): Diagnosis {
+function createUnknownDiagnosis(
+  view: ResponseView,
+  bestConfidence: number,
+  first: boolean,
+  lastConfidence = bestConfidence,
+  relayedByGatehouse = false,
+): Diagnosis {
   const isPreflight = view.method === 'OPTIONS' && view.requestHeaders.has('access-control-request-method')
-  const checklist = genericChecklist(view.status, { preflight: isPreflight })
+  // Without a product, generic wording ("CSRF token missing", "rate limit") still names the layer.
+  const hint = isPreflight ? undefined : findLayerHint(view.body, view.headers, view.status)
+  const checklist = (hint && layerChecklist(hint.layer)) || genericChecklist(view.status, { preflight: isPreflight })
   const evidence: string[] = []
   if (view.status > 0) evidence.push(`status ${view.status}`)
   if (isPreflight) evidence.push('request is a CORS preflight')
-  const server = view.headers.get('server')
-  if (server !== undefined && server !== '') evidence.push(`header server: ${server.slice(0, 60)}`)
+  if (hint) evidence.push(hint.evidence)
+  if (relayedByGatehouse) evidence.push('header gatehouse-decision: upstream (the upstream answered, Gatehouse relayed it)')
+  // Headers that steer the generic checklist even when no product is recognised.
+  for (const name of ['server', 'www-authenticate', 'retry-after', 'x-ratelimit-remaining', 'ratelimit', 'allow']) {
+    const value = view.headers.get(name)
+    if (value !== undefined && value !== '') evidence.push(`header ${name}: ${value.slice(0, 80)}`)
+  }
   if (view.body.trim() === '') evidence.push('empty body')
   const lead = first
     ? 'Not enough product-specific evidence to say who produced this response.'
     : 'If none of the above fits:'
   // Leading, it must outrank the weak guesses after it; trailing, it must not outrank them.
   const confidence = first
-    ? Math.max(0.5, Math.min(0.9, Math.round((1 - bestConfidence) * 100) / 100))
+    ? Math.max(0.5, Math.min(0.8, Math.round((1 - bestConfidence) * 100) / 100))
     : Math.max(0.01, Math.min(lastConfidence, Math.round((1 - bestConfidence) * 100) / 100))
   return {
     producer: 'unknown',

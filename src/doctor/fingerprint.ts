@@ -2,8 +2,8 @@ import type { DoctorLayer, Exchange } from './types.js'
 
 /**
  * One piece of evidence a fingerprint looks for. Exactly one of the selector keys
- * (`status`, `header`, `cookie`, `body`, `title`, `json`, `substatus`, `method`,
- * `requestHeader`, `urlEndsWith`) is set. `weight` says how distinctive the evidence is:
+ * (`status`, `header`, `cookie`, `body`, `bodyIs`, `title`, `json`, `substatus`, `method`,
+ * `requestHeader`, `urlEndsWith`, `host`) is set. `weight` says how distinctive the evidence is:
  * 10 names the product on its own (an error string only it emits), 6-8 a product header,
  * 3-4 a server banner, 1-2 generic facts such as the status code.
  */
@@ -15,7 +15,7 @@ export type Matcher = (
   | { cookie: string }
   /** Any of these phrases occurs in the body (case-insensitive, whitespace collapsed). */
   | { body: string | readonly string[] }
-  /** The whole body, trimmed and whitespace-collapsed, is one of these (case-insensitive). */
+  /** The whole body, trimmed and whitespace-collapsed, is one of these (case-insensitive); `''` matches an empty body. */
   | { bodyIs: string | readonly string[] }
   /** The HTML `<title>` contains this phrase. */
   | { title: string | readonly string[] }
@@ -29,10 +29,16 @@ export type Matcher = (
   | { requestHeader: string; absent?: boolean; contains?: string }
   /** Request URL path ends with this text (e.g. `/` for a directory). */
   | { urlEndsWith: string }
+  /** Request host name contains one of these (`api.github.com`, `execute-api.`). */
+  | { host: string | readonly string[] }
 ) & {
   weight: number
-  /** The fingerprint does not apply unless this matcher matches. */
-  required?: boolean
+  /**
+   * `true`: the fingerprint does not apply unless this matcher matches. A string names a
+   * group: at least one matcher of the group must match. Groups keep a product's headers,
+   * present on all its responses, from naming a specific cause on their own.
+   */
+  required?: boolean | string
 }
 
 /** A known denial: who produced it, at which layer, why, and how to fix it. */
@@ -74,7 +80,7 @@ export interface FingerprintMatch {
   evidence: string[]
 }
 
-/** Bytes of body the classifier reads; denial pages put their identifying text near the top. */
+/** Characters of body the classifier reads (64 KB); denial pages put their identifying text near the top. */
 export const maxBodyChars = 64 * 1024
 
 /** A pre-digested response, built once per exchange, that matchers read. */
@@ -82,6 +88,8 @@ export interface ResponseView {
   status: number
   method: string
   urlPath: string
+  /** Lowercased host name of the request URL, or ''. */
+  host: string
   /** Lowercased header names; values as sent. */
   headers: Map<string, string>
   requestHeaders: Map<string, string>
@@ -105,6 +113,7 @@ export function createResponseView(exchange: Exchange): ResponseView {
     status,
     method: typeof request.method === 'string' ? request.method.toUpperCase() : 'GET',
     urlPath: readPath(request.url),
+    host: readHost(request.url),
     headers,
     requestHeaders,
     cookieNames: readCookieNames(headers.get('set-cookie') ?? ''),
@@ -123,17 +132,22 @@ export function scoreFingerprint(fingerprint: Fingerprint, view: ResponseView): 
   let bodyScore = 0
   let transportScore = 0
   const evidence: string[] = []
+  const groups = new Map<string, boolean>()
   for (const matcher of fingerprint.match) {
+    const group = typeof matcher.required === 'string' ? matcher.required : undefined
+    if (group !== undefined && !groups.has(group)) groups.set(group, false)
     const hit = testMatcher(matcher, view)
     if (hit === undefined) {
-      if (matcher.required) return undefined
+      if (matcher.required === true) return undefined
       continue
     }
+    if (group !== undefined) groups.set(group, true)
     score += matcher.weight
     evidence.push(hit.evidence)
     if (hit.source === 'body') bodyScore += matcher.weight
     else if (hit.source === 'transport') transportScore += matcher.weight
   }
+  for (const satisfied of groups.values()) if (!satisfied) return undefined
   if (bodyScore + transportScore < (fingerprint.minScore ?? 3)) return undefined
   return { fingerprint, score, bodyScore, transportScore, evidence }
 }
@@ -162,7 +176,8 @@ function testMatcher(matcher: Matcher, view: ResponseView): Hit | undefined {
     const whole = view.body.trim()
     const phrases = toList(matcher.bodyIs)
     const found = phrases.find((phrase) => whole === normalizePhrase(phrase))
-    return found === undefined ? undefined : { evidence: `body is "${found}"`, source: 'body' }
+    if (found === undefined) return undefined
+    return { evidence: found === '' ? 'empty body' : `body is "${found}"`, source: 'body' }
   }
   if ('title' in matcher) {
     const title = collapse(view.title.toLowerCase())
@@ -199,6 +214,12 @@ function testMatcher(matcher: Matcher, view: ResponseView): Hit | undefined {
   if ('requestHeader' in matcher) {
     const hit = testHeader(matcher.requestHeader, matcher, view.requestHeaders, 'request header')
     return hit === undefined ? undefined : { evidence: hit.evidence, source: 'context' }
+  }
+  if ('host' in matcher) {
+    if (view.host === '') return undefined
+    const found = toList(matcher.host).find((part) => view.host.includes(part))
+    // The host is where the request went, not who answered: it counts like a header.
+    return found === undefined ? undefined : { evidence: `host ${view.host}`, source: 'transport' }
   }
   if ('urlEndsWith' in matcher) {
     return view.urlPath.endsWith(matcher.urlEndsWith) ? { evidence: `path ends with ${matcher.urlEndsWith}`, source: 'context' } : undefined
@@ -307,6 +328,15 @@ function readTitle(body: string): string {
   return collapse(decodeEntities(text)).trim()
 }
 
+function readHost(url: unknown): string {
+  if (typeof url !== 'string') return ''
+  try {
+    return new URL(url).hostname.toLowerCase()
+  } catch {
+    return ''
+  }
+}
+
 function readPath(url: unknown): string {
   if (typeof url !== 'string') return '/'
   try {
@@ -337,9 +367,12 @@ function normalizePhrase(phrase: string): string {
   return normalized
 }
 
-/** Collapses whitespace runs to one space, so phrases match across HTML line breaks. */
+/**
+ * Collapses whitespace runs to one space, so phrases match across HTML line breaks, and
+ * straightens typographic quotes ("don’t" on Google's pages, "don't" on Apache's).
+ */
 function collapse(text: string): string {
-  return text.replace(/\s+/g, ' ')
+  return text.replace(/\s+/g, ' ').replace(/[\u2018\u2019]/g, "'").replace(/[\u201c\u201d]/g, '"')
 }
 
 /** Decodes numeric and common named entities: error pages escape quotes, colons and slashes. */

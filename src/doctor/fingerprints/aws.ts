@@ -3,18 +3,21 @@ import type { Fingerprint } from '../fingerprint.js'
 // API Gateway REST APIs answer with x-amzn-RequestId + x-amz-apigw-id; HTTP APIs with
 // apigw-requestid. The JSON body is a single `message` field.
 const apigw = [
+  { host: 'execute-api.', weight: 4 },
   { header: 'x-amz-apigw-id', weight: 5 },
   { header: 'apigw-requestid', weight: 5 },
   { header: 'x-amzn-requestid', weight: 2 },
 ] as const
 
 const s3 = [
+  { host: ['.s3.', 's3.amazonaws.com', '.s3-'], weight: 3 },
   { header: 'server', contains: 'amazons3', weight: 5 },
   { header: 'x-amz-request-id', weight: 3 },
   { header: 'x-amz-id-2', weight: 3 },
 ] as const
 
 const cloudfront = [
+  { host: 'cloudfront.net', weight: 2 },
   { header: 'x-amz-cf-id', weight: 5 },
   { header: 'via', contains: 'cloudfront', weight: 3 },
   { header: 'x-cache', contains: 'error from cloudfront', weight: 3 },
@@ -34,7 +37,8 @@ export const awsFingerprints: Fingerprint[] = [
       'If the block is by IP reputation or geo, allow the client in an IP set rule placed before the managed groups.',
     ],
     match: [
-      ...cloudfront,
+      // "Request blocked." alone is ordinary wording; inside CloudFront's error page it is AWS WAF.
+      ...cloudfront.map((matcher) => ({ ...matcher, required: 'cloudfront' })),
       { body: 'request blocked.', weight: 9, required: true },
       { body: 'the request could not be satisfied', weight: 3 },
       { status: 403, weight: 1 },
@@ -164,8 +168,8 @@ export const awsFingerprints: Fingerprint[] = [
     ],
     match: [
       ...apigw,
-      { header: 'x-amzn-errortype', contains: 'UnauthorizedException', weight: 6 },
-      { json: 'message', equals: 'Unauthorized', weight: 6 },
+      { header: 'x-amzn-errortype', contains: 'UnauthorizedException', weight: 6, required: 'signal' },
+      { json: 'message', equals: 'Unauthorized', weight: 6, required: 'signal' },
       { status: 401, weight: 2 },
     ],
     minScore: 9,
@@ -182,8 +186,8 @@ export const awsFingerprints: Fingerprint[] = [
     ],
     match: [
       ...apigw,
-      { header: 'x-amzn-errortype', contains: 'ForbiddenException', weight: 6 },
-      { json: 'message', equals: 'Forbidden', weight: 6 },
+      { header: 'x-amzn-errortype', contains: 'ForbiddenException', weight: 6, required: 'signal' },
+      { json: 'message', equals: 'Forbidden', weight: 6, required: 'signal' },
       { status: 403, weight: 1 },
     ],
     minScore: 8,
@@ -210,6 +214,22 @@ export const awsFingerprints: Fingerprint[] = [
     ],
   },
   {
+    id: 'aws-apigw.authorizer-failed',
+    producer: 'aws-apigw',
+    layer: 'gateway',
+    cause: 'The API Gateway Lambda authorizer failed (crashed, timed out, or returned a malformed policy), so the gateway answered 500 AuthorizerConfigurationException.',
+    remedies: ['Read the authorizer Lambda logs; check it returns {principalId, policyDocument} and that API Gateway may invoke it (lambda:InvokeFunction permission).'],
+    match: [...apigw, { header: 'x-amzn-errortype', contains: 'AuthorizerConfigurationException', weight: 12, required: true }],
+  },
+  {
+    id: 'aws-apigw.integration-timeout',
+    producer: 'aws-apigw',
+    layer: 'upstream',
+    cause: 'The API Gateway integration (Lambda or HTTP backend) did not answer in time or failed (504 Endpoint request timed out / 502 Internal server error).',
+    remedies: ['Make the backend answer within the integration timeout (29 s default for REST APIs) and return a valid proxy response shape.'],
+    match: [...apigw, { body: ['endpoint request timed out', 'malformed lambda proxy response'], weight: 11, required: true }],
+  },
+  {
     id: 'aws-apigw.throttled',
     producer: 'aws-apigw',
     layer: 'rate-limit',
@@ -220,10 +240,10 @@ export const awsFingerprints: Fingerprint[] = [
     ],
     match: [
       ...apigw,
-      { header: 'x-amzn-errortype', contains: 'TooManyRequestsException', weight: 6 },
-      { header: 'x-amzn-errortype', contains: 'LimitExceededException', weight: 6 },
-      { body: ['too many requests', 'limit exceeded'], weight: 4 },
-      { status: 429, weight: 2 },
+      { header: 'x-amzn-errortype', contains: 'TooManyRequestsException', weight: 6, required: 'signal' },
+      { header: 'x-amzn-errortype', contains: 'LimitExceededException', weight: 6, required: 'signal' },
+      { body: ['too many requests', 'limit exceeded'], weight: 4, required: 'signal' },
+      { status: 429, weight: 2, required: 'signal' },
     ],
     minScore: 8,
   },
@@ -385,6 +405,7 @@ export const awsFingerprints: Fingerprint[] = [
     match: [
       { header: 'x-amzn-errortype', contains: 'AccessDeniedException', weight: 6 },
       { json: 'Message', equals: 'Forbidden', weight: 8 },
+      { host: 'lambda-url.', weight: 4 },
       { header: 'x-amzn-requestid', weight: 2 },
       { status: 403, weight: 1 },
     ],

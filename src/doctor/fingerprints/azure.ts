@@ -7,11 +7,13 @@ const frontDoor = [
 ] as const
 
 const storage = [
+  { host: ['.blob.core.', '.file.core.', '.queue.core.', '.table.core.', '.dfs.core.'], weight: 3 },
   { header: 'server', contains: 'windows-azure-', weight: 6 },
   { header: 'x-ms-request-id', weight: 2 },
 ] as const
 
 const apim = [
+  { host: 'azure-api.net', weight: 3 },
   { header: 'ocp-apim-trace-location', weight: 6 },
   { header: 'apim-request-id', weight: 4 },
 ] as const
@@ -139,7 +141,8 @@ export const azureFingerprints: Fingerprint[] = [
     ],
     match: [
       ...apim,
-      { body: ['access denied due to missing subscription key', 'access denied due to invalid subscription key.'], weight: 12, required: true },
+      { body: ['access denied due to missing subscription key', 'access denied due to invalid subscription key.'], weight: 12, required: 'signal' },
+      { header: 'www-authenticate', contains: 'azureapimanagementkey', weight: 10, required: 'signal' },
       { status: 401, weight: 1 },
     ],
   },
@@ -149,7 +152,8 @@ export const azureFingerprints: Fingerprint[] = [
     layer: 'authn',
     cause: 'An APIM validate-jwt policy rejected the token (missing, expired, wrong audience or issuer).',
     remedies: ['Decode the token and compare aud/iss/exp with the validate-jwt policy; send it as Authorization: Bearer.'],
-    match: [...apim, { body: ['invalid jwt.', 'jwt not present', 'unauthorized. access token is missing or invalid'], weight: 10, required: true }],
+    match: [...apim, { body: ['invalid jwt.', 'jwt not present', 'unauthorized. access token is missing or invalid'], weight: 7, required: true }],
+    minScore: 10,
   },
   {
     id: 'azure-apim.rate-limited',
@@ -165,7 +169,7 @@ export const azureFingerprints: Fingerprint[] = [
     layer: 'ip-filter',
     cause: 'An APIM ip-filter policy refused the caller IP.',
     remedies: ['Add the client egress IP to the ip-filter allow list of the API or product policy.'],
-    match: [...apim, { body: ['caller ip address', 'not allowed', 'ip-filter'], weight: 4 }, { json: 'statusCode', equals: 403, weight: 4 }],
+    match: [...apim, { body: ['caller ip address', 'ip address', 'ip-filter'], weight: 4, required: true }, { json: 'statusCode', equals: 403, weight: 4 }],
     minScore: 12,
   },
   {
@@ -198,7 +202,7 @@ export const azureFingerprints: Fingerprint[] = [
       'Look up the AADSTS code: 7000215 bad client secret, 65001 consent missing, 50105 user not assigned to the app, 53003 conditional access.',
       'Check the tenant, client id and scope (use api://<app>/.default for client credentials).',
     ],
-    match: [{ body: 'aadsts', weight: 11, required: true }, { header: 'x-ms-request-id', weight: 1 }, { status: [400, 401, 403], weight: 1 }],
+    match: [{ body: 'aadsts', weight: 11, required: true }, { header: 'x-ms-request-id', weight: 1 }, { host: 'login.microsoftonline.com', weight: 3 }, { status: [400, 401, 403], weight: 1 }],
   },
   {
     id: 'azure-ad.invalid-token',
@@ -227,6 +231,7 @@ export const azureFingerprints: Fingerprint[] = [
     remedies: ['Send the resource key in the api-key header (not Authorization: Bearer unless using Entra ID) and use https://<resource>.openai.azure.com.'],
     match: [
       { body: ['invalid subscription key or wrong api endpoint', 'use a correct regional api endpoint'], weight: 14, required: true },
+      { host: ['openai.azure.com', 'cognitiveservices.azure.com'], weight: 3 },
       { header: 'apim-request-id', weight: 2 },
       { status: 401, weight: 1 },
     ],

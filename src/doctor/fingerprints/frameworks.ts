@@ -86,7 +86,7 @@ export const frameworkFingerprints: Fingerprint[] = [
     layer: 'server-config',
     cause: 'Django refused the Host header (DisallowedHost): it is not in ALLOWED_HOSTS.',
     remedies: ['Add the host name to ALLOWED_HOSTS (and forward the right Host from the proxy).'],
-    match: [{ body: ['disallowedhost', 'you may need to add', 'to allowed_hosts'], weight: 10, required: true }],
+    match: [{ body: ['disallowedhost', 'to allowed_hosts', 'invalid http_host header'], weight: 10, required: true }],
   },
   {
     id: 'drf.not-authenticated',
@@ -240,7 +240,7 @@ export const frameworkFingerprints: Fingerprint[] = [
       'Behind a proxy, forward X-Forwarded-Proto/Host so "HTTP Origin header didn\'t match request.base_url" does not fire; API controllers should inherit ActionController::API.',
     ],
     match: [
-      { body: ['invalidauthenticitytoken', "can't verify csrf token authenticity", "http origin header", "didn't match request.base_url"], weight: 12 },
+      { body: ['invalidauthenticitytoken', "can't verify csrf token authenticity", "didn't match request.base_url"], weight: 12 },
       { body: "the change you wanted was rejected", weight: 8 },
       { title: 'the change you wanted was rejected', weight: 3 },
       { header: 'x-request-id', weight: 1 },
@@ -267,7 +267,7 @@ export const frameworkFingerprints: Fingerprint[] = [
     layer: 'server-config',
     cause: 'Rails HostAuthorization blocked the Host header (config.hosts).',
     remedies: ['Add the host to config.hosts (e.g. config.hosts << "api.example.com") in the environment config.'],
-    match: [{ body: ['blocked hosts:', 'blocked host:', 'to allow requests to', 'config.hosts <<'], weight: 11, required: true }, { status: 403, weight: 1 }],
+    match: [{ body: ['blocked hosts:', 'blocked host:', 'config.hosts <<'], weight: 11, required: true }, { status: 403, weight: 1 }],
   },
   {
     id: 'rails.rack-attack',
@@ -368,6 +368,8 @@ export const frameworkFingerprints: Fingerprint[] = [
       ...springJson,
       { body: 'there was an unexpected error (type=forbidden, status=403)', weight: 6 },
       { method: unsafeMethods, weight: 3 },
+      // CSRF only guards cookie sessions: a cookie on the request makes it the likelier cause.
+      { requestHeader: 'cookie', weight: 1 },
       { cookie: 'JSESSIONID', weight: 1 },
     ],
     minScore: 6,
@@ -379,7 +381,9 @@ export const frameworkFingerprints: Fingerprint[] = [
     cause: 'Spring Security denied access: the user lacks the role/authority the endpoint requires (@PreAuthorize, authorizeHttpRequests).',
     remedies: ['Check the authorizeHttpRequests rules and @PreAuthorize expressions for this path; note hasRole("X") expects authority "ROLE_X".', 'Enable logging.level.org.springframework.security=DEBUG to see which rule denied.'],
     match: [
-      { body: ['access is denied', '"message":"access denied"', 'accessdeniedexception'], weight: 8 },
+      { json: 'message', equals: 'Access is denied', weight: 6 },
+      { json: 'message', equals: 'Access Denied', weight: 6 },
+      { body: 'org.springframework.security.access.accessdeniedexception', weight: 10 },
       ...springJson,
       { body: ['whitelabel error page', 'there was an unexpected error (type=forbidden, status=403)'], weight: 6 },
       { method: ['GET', 'HEAD'], weight: 1 },
@@ -409,7 +413,12 @@ export const frameworkFingerprints: Fingerprint[] = [
     layer: 'authz',
     cause: 'The OAuth2 resource server accepted the token but it lacks the required scope (insufficient_scope).',
     remedies: ['Request a token with the scope the endpoint checks (hasAuthority("SCOPE_x")).'],
-    match: [{ header: 'www-authenticate', contains: 'insufficient_scope', weight: 11, required: true }, { status: 403, weight: 1 }],
+    // insufficient_scope itself is plain RFC 6750; Spring is recognised by the error_uri it always adds.
+    match: [
+      { header: 'www-authenticate', contains: 'insufficient_scope', weight: 6, required: true },
+      { header: 'www-authenticate', contains: 'rfc6750#section-3.1', weight: 6, required: true },
+      { status: 403, weight: 1 },
+    ],
   },
   {
     id: 'spring.cors',
@@ -473,14 +482,16 @@ export const frameworkFingerprints: Fingerprint[] = [
     cause: 'ASP.NET Core JwtBearer rejected the token (WWW-Authenticate says why: invalid signature, expired, wrong audience/issuer).',
     remedies: ['Read error_description in WWW-Authenticate; align ValidAudience/ValidIssuer/Authority with the token.'],
     match: [
-      { header: 'www-authenticate', contains: 'bearer error=', weight: 6, required: true },
-      { header: 'www-authenticate', contains: 'error_description="the token expired at', weight: 4 },
-      { header: 'www-authenticate', contains: 'error_description="the signature', weight: 4 },
-      { header: 'www-authenticate', contains: 'error_description="the audience', weight: 4 },
-      { header: 'www-authenticate', contains: 'error_description="the issuer', weight: 4 },
+      // A Bearer error challenge is plain RFC 6750; ASP.NET shows in Kestrel or its own descriptions.
+      { header: 'www-authenticate', contains: 'bearer error=', weight: 3, required: true },
+      { header: 'www-authenticate', contains: 'error_description="the token expired at', weight: 5 },
+      { header: 'www-authenticate', contains: 'error_description="the signature', weight: 5 },
+      { header: 'www-authenticate', contains: 'error_description="the audience', weight: 5 },
+      { header: 'www-authenticate', contains: 'error_description="the issuer', weight: 5 },
       { header: 'server', contains: 'kestrel', weight: 4 },
       { status: 401, weight: 1 },
     ],
+    minScore: 7,
   },
   {
     id: 'aspnet.problem-forbidden',

@@ -34,7 +34,9 @@ export function readGatehouseDecision(view: ResponseView): GatehouseDecision | u
   const bodyLayer = readString(view.json, 'layer')
   const bodyRule = readString(view.json, 'rule')
   const isProblem = (view.headers.get('content-type') ?? '').toLowerCase().includes('application/problem+json')
-  if (header === '' && !(isProblem && bodyLayer !== undefined && bodyRule !== undefined)) return undefined
+  // Recordings sometimes lose headers; layer + rule + requestId together are still Gatehouse's shape.
+  const hasGatehouseBody = bodyLayer !== undefined && bodyRule !== undefined && (isProblem || readString(view.json, 'requestId') !== undefined)
+  if (header === '' && !hasGatehouseBody) return undefined
 
   const [headerLayer = '', ...params] = header.split(';').map((part) => part.trim())
   if (headerLayer.toLowerCase() === 'upstream') return { kind: 'upstream' }

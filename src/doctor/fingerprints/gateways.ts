@@ -27,7 +27,12 @@ export const gatewayFingerprints: Fingerprint[] = [
     layer: 'authn',
     cause: 'Kong key-auth plugin: the request carried no API key in the configured header or query parameter.',
     remedies: ['Send the consumer key in the header named by the plugin (key_names, default `apikey`), e.g. `apikey: <key>`.', 'If the key is in another header, add that name to key_names.'],
-    match: [...kong, { body: 'no api key found in request', weight: 12, required: true }, { status: 401, weight: 1 }],
+    match: [
+      ...kong,
+      { body: 'no api key found in request', weight: 12, required: 'signal' },
+      { header: 'www-authenticate', contains: 'realm="kong"', weight: 8, required: 'signal' },
+      { status: 401, weight: 1 },
+    ],
   },
   {
     id: 'kong.invalid-credentials',
@@ -36,8 +41,12 @@ export const gatewayFingerprints: Fingerprint[] = [
     layer: 'authn',
     cause: 'Kong rejected the credentials (key-auth / basic-auth / hmac-auth): no consumer owns this key or password.',
     remedies: ['Check the key exists for a consumer (GET /consumers/{c}/key-auth) in the same workspace, and is sent without extra spaces.'],
-    match: [...kong, { json: 'message', contains: 'invalid authentication credentials', weight: 11 },
-      { body: ['bad token; invalid signature', 'no credentials found for given'], weight: 11 }, { status: [401, 403], weight: 1 }],
+    match: [
+      ...kong,
+      { json: 'message', contains: 'invalid authentication credentials', weight: 11, required: 'message' },
+      { body: ['bad token; invalid signature', 'no credentials found for given'], weight: 11, required: 'message' },
+      { status: [401, 403], weight: 1 },
+    ],
   },
   {
     id: 'kong.token',
@@ -47,8 +56,8 @@ export const gatewayFingerprints: Fingerprint[] = [
     remedies: ['Send `Authorization: Bearer <jwt>`; for the jwt plugin the `iss` (key claim) must match a consumer jwt credential and `exp` must be in the future.'],
     match: [
       ...kong,
-      { json: 'message', equals: 'Unauthorized', weight: 5 },
-      { body: ['token expired', 'bad token', 'no mandatory', 'invalid signature', 'the access token is invalid or has expired'], weight: 6 },
+      { json: 'message', equals: 'Unauthorized', weight: 5, required: 'token' },
+      { body: ['token expired', 'bad token', 'no mandatory', 'invalid signature', 'the access token is invalid or has expired'], weight: 6, required: 'token' },
       { status: 401, weight: 1 },
     ],
     minScore: 11,
@@ -78,10 +87,10 @@ export const gatewayFingerprints: Fingerprint[] = [
     remedies: ['Wait for the window (see RateLimit-Reset / Retry-After); raise the plugin limits or limit by consumer instead of IP.'],
     match: [
       ...kong,
-      { body: 'api rate limit exceeded', weight: 8 },
-      { header: 'x-ratelimit-remaining-minute', weight: 4 },
-      { header: 'x-ratelimit-remaining-second', weight: 4 },
-      { status: 429, weight: 2 },
+      { body: 'api rate limit exceeded', weight: 8, required: 'limit' },
+      { header: 'x-ratelimit-remaining-minute', equals: '0', weight: 4, required: 'limit' },
+      { header: 'x-ratelimit-remaining-second', equals: '0', weight: 4, required: 'limit' },
+      { status: 429, weight: 2, required: 'limit' },
     ],
     minScore: 12,
   },
@@ -99,7 +108,11 @@ export const gatewayFingerprints: Fingerprint[] = [
     layer: 'upstream',
     cause: 'Kong could not get a valid answer from the upstream service.',
     remedies: ['Check the service host/port and upstream targets health; Kong error log shows the connect/timeout error.'],
-    match: [...kong, { body: ['an invalid response was received from the upstream server', 'name resolution failed', 'failure to get a peer from the ring-balancer', 'the upstream server is timing out'], weight: 10, required: true }],
+    match: [
+      ...kong,
+      { body: ['an invalid response was received from the upstream server', 'failure to get a peer from the ring-balancer', 'the upstream server is timing out'], weight: 10, required: 'message' },
+      { json: 'message', equals: 'name resolution failed', weight: 8, required: 'message' },
+    ],
   },
   {
     id: 'kong.request-size',
@@ -108,6 +121,14 @@ export const gatewayFingerprints: Fingerprint[] = [
     cause: 'Kong request-size-limiting plugin rejected the body as too large.',
     remedies: ['Raise allowed_payload_size on the plugin or send a smaller body.'],
     match: [...kong, { body: 'request size limit exceeded', weight: 12, required: true }],
+  },
+  {
+    id: 'kong.upstream-answered',
+    producer: 'kong',
+    layer: 'upstream',
+    cause: 'Kong proxied this request and the upstream service produced the denial (X-Kong-Upstream-Latency is only set when the upstream answered).',
+    remedies: ['Look at the upstream service logs for this request (X-Kong-Request-Id); check Kong forwards the headers the upstream needs (Authorization, Host).'],
+    match: [{ header: 'x-kong-upstream-latency', weight: 5, required: true }, { header: 'via', contains: 'kong/', weight: 2 }, { status: [401, 403, 429], weight: 1 }],
   },
   {
     id: 'apisix.missing-key',
@@ -125,7 +146,8 @@ export const gatewayFingerprints: Fingerprint[] = [
     remedies: ['Check the consumer owns this key/secret; for jwt-auth, check the key claim and algorithm match the consumer credential.'],
     match: [
       ...apisix,
-      { body: ['invalid api key in request', 'missing jwt token in request', 'failed to verify jwt', 'jwt token invalid', 'missing authorization in request', 'invalid user authorization', 'invalid authorization in request'], weight: 11, required: true },
+      { body: ['invalid api key in request', 'missing jwt token in request', 'failed to verify jwt', 'missing authorization in request', 'invalid user authorization', 'invalid authorization in request'], weight: 11, required: 'message' },
+      { json: 'message', equals: 'JWT token invalid', weight: 7, required: 'message' },
       { status: 401, weight: 1 },
     ],
   },
@@ -297,6 +319,14 @@ export const gatewayFingerprints: Fingerprint[] = [
     remedies: ['Raise the token bucket (local_ratelimit) or the rate limit service descriptor limits for this route.'],
     match: [{ bodyIs: 'local_rate_limited', weight: 12 }, { header: 'x-envoy-ratelimited', weight: 10 }, ...envoy, { status: 429, weight: 1 }],
     minScore: 10,
+  },
+  {
+    id: 'envoy.upstream-answered',
+    producer: 'envoy',
+    layer: 'upstream',
+    cause: 'Envoy (or an Istio sidecar/ingress) proxied this request and the upstream service produced the denial (x-envoy-upstream-service-time is set).',
+    remedies: ['Check the upstream service logs; in a mesh, check the app sees the headers it needs (Authorization is forwarded, X-Forwarded-* set).'],
+    match: [{ header: 'x-envoy-upstream-service-time', weight: 4, required: true }, { header: 'server', contains: 'envoy', weight: 1 }, { status: [401, 403, 429], weight: 1 }],
   },
   {
     id: 'envoy.ext-authz',

@@ -2,14 +2,17 @@ import type { Fingerprint } from '../fingerprint.js'
 
 // Google APIs use the AIP-193 JSON error: {"error":{"code","message","status","details":[ErrorInfo]}}.
 const googleJson = [
+  { host: 'googleapis.com', weight: 2 },
   { json: 'error.status', weight: 3 },
   { body: 'type.googleapis.com/google.rpc', weight: 4 },
   { header: 'server', contains: 'esf', weight: 2 },
 ] as const
 
+// S3-compatible XML is shared with AWS and MinIO, so one Google-only signal is required.
 const gcsHeaders = [
-  { header: 'x-guploader-uploadid', weight: 6 },
-  { header: 'server', contains: 'uploadserver', weight: 4 },
+  { host: 'storage.googleapis.com', weight: 3, required: 'google' },
+  { header: 'x-guploader-uploadid', weight: 6, required: 'google' },
+  { header: 'server', contains: 'uploadserver', weight: 4, required: 'google' },
 ] as const
 
 /** Google Cloud: Cloud Armor, Google APIs, Cloud Storage, IAP, Cloud Run / Google Front End. */
@@ -130,9 +133,10 @@ export const googleFingerprints: Fingerprint[] = [
     remedies: ['Send Authorization: Bearer with a fresh token (gcloud auth print-access-token) or an API key where the API accepts one.'],
     match: [
       ...googleJson,
-      { json: 'error.status', equals: 'UNAUTHENTICATED', weight: 9 },
-      { body: ['request had invalid authentication credentials', 'request is missing required authentication credential'], weight: 9 },
-      { status: 401, weight: 1 },
+      { json: 'error.status', equals: 'UNAUTHENTICATED', weight: 9, required: 'signal' },
+      { body: ['request had invalid authentication credentials', 'request is missing required authentication credential'], weight: 9, required: 'signal' },
+      { body: ["method doesn't allow unregistered callers", 'jwt validation failed'], weight: 10, required: 'signal' },
+      { status: 401, weight: 1, required: 'signal' },
     ],
     minScore: 9,
   },
@@ -144,9 +148,9 @@ export const googleFingerprints: Fingerprint[] = [
     remedies: ['Grant the role that contains the permission named in the message to the principal on the project or resource.', 'Check the request targets the intended project.'],
     match: [
       ...googleJson,
-      { json: 'error.status', equals: 'PERMISSION_DENIED', weight: 9 },
-      { body: ['the caller does not have permission', 'permission denied on resource'], weight: 6 },
-      { status: 403, weight: 1 },
+      { json: 'error.status', equals: 'PERMISSION_DENIED', weight: 9, required: 'signal' },
+      { body: ['the caller does not have permission', 'permission denied on resource'], weight: 6, required: 'signal' },
+      { status: 403, weight: 1, required: 'signal' },
     ],
     minScore: 9,
   },
@@ -162,7 +166,7 @@ export const googleFingerprints: Fingerprint[] = [
     match: [
       ...gcsHeaders,
       { body: ['does not have storage.', 'access denied.</message>', '<code>accessdenied</code>'], weight: 10, required: true },
-      { body: 'google cloud storage', weight: 3 },
+      { body: ['does not have storage.', 'google cloud storage'], weight: 3, required: 'google' },
       { status: 403, weight: 1 },
     ],
   },
@@ -201,6 +205,7 @@ export const googleFingerprints: Fingerprint[] = [
       { title: ['error 403 (forbidden)', '403 forbidden'], weight: 3 },
       { body: "that’s an error", weight: 3 },
       { header: 'server', contains: 'google frontend', weight: 3 },
+      { host: ['.run.app', 'cloudfunctions.net'], weight: 3 },
       { status: 403, weight: 1 },
     ],
     minScore: 10,

@@ -4,6 +4,7 @@ const github = [
   { header: 'x-github-request-id', weight: 6 },
   { header: 'x-github-media-type', weight: 3 },
   { body: 'docs.github.com', weight: 4 },
+  { host: ['api.github.com', 'github.com'], weight: 3 },
 ] as const
 
 const openai = [
@@ -11,6 +12,7 @@ const openai = [
   { header: 'openai-version', weight: 4 },
   { header: 'openai-organization', weight: 4 },
   { body: 'platform.openai.com', weight: 3 },
+  { host: 'api.openai.com', weight: 4 },
 ] as const
 
 const anthropic = [
@@ -18,12 +20,14 @@ const anthropic = [
   { header: 'anthropic-ratelimit-requests-remaining', weight: 5 },
   { header: 'anthropic-organization-id', weight: 5 },
   { header: 'x-should-retry', weight: 1 },
+  { host: 'api.anthropic.com', weight: 4 },
 ] as const
 
 const slack = [
   { header: 'x-slack-req-id', weight: 6 },
   { header: 'x-slack-backend', weight: 3 },
   { json: 'ok', equals: false, weight: 2 },
+  { host: 'slack.com', weight: 3 },
 ] as const
 
 const atlassian = [
@@ -31,15 +35,21 @@ const atlassian = [
   { header: 'atl-traceid', weight: 5 },
   { header: 'x-seraph-loginreason', weight: 5 },
   { json: 'errorMessages', weight: 3 },
+  { host: 'atlassian.net', weight: 3 },
 ] as const
 
-const okta = [{ header: 'x-okta-request-id', weight: 6 }, { json: 'errorCode', contains: 'E0000', weight: 5 }] as const
+const okta = [
+  { header: 'x-okta-request-id', weight: 6 },
+  { json: 'errorCode', contains: 'E0000', weight: 5 },
+  { host: ['okta.com', 'oktapreview.com', 'okta-emea.com'], weight: 3 },
+] as const
 
 const stripe = [
   { header: 'stripe-version', weight: 4 },
   { header: 'stripe-should-retry', weight: 4 },
   { header: 'request-id', contains: 'req_', weight: 2 },
   { body: 'stripe.com/docs', weight: 3 },
+  { host: 'api.stripe.com', weight: 4 },
 ] as const
 
 const shopify = [
@@ -47,11 +57,12 @@ const shopify = [
   { header: 'x-shopid', weight: 5 },
   { header: 'x-shopify-shop-api-call-limit', weight: 5 },
   { header: 'x-shopify-request-id', weight: 5 },
+  { host: 'myshopify.com', weight: 3 },
 ] as const
 
-const vercel = [{ header: 'x-vercel-id', weight: 6 }, { header: 'server', contains: 'vercel', weight: 3 }] as const
+const vercel = [{ header: 'x-vercel-id', weight: 6 }, { header: 'server', contains: 'vercel', weight: 3 }, { host: 'vercel.app', weight: 2 }] as const
 
-const netlify = [{ header: 'x-nf-request-id', weight: 6 }, { header: 'server', contains: 'netlify', weight: 3 }] as const
+const netlify = [{ header: 'x-nf-request-id', weight: 6 }, { header: 'server', contains: 'netlify', weight: 3 }, { host: 'netlify.app', weight: 2 }] as const
 
 /** SaaS APIs and hosting platforms: GitHub, GitLab, OpenAI, Anthropic, Stripe, Shopify, Slack, Atlassian, identity providers, Vercel, Netlify, Heroku, Supabase. */
 export const platformFingerprints: Fingerprint[] = [
@@ -66,8 +77,8 @@ export const platformFingerprints: Fingerprint[] = [
     ],
     match: [
       ...github,
-      { header: 'x-ratelimit-remaining', equals: '0', weight: 6 },
-      { body: ['api rate limit exceeded', 'secondary rate limit', 'you have exceeded a secondary rate limit'], weight: 10 },
+      { header: 'x-ratelimit-remaining', equals: '0', weight: 6, required: 'limit' },
+      { body: ['api rate limit exceeded', 'secondary rate limit', 'you have exceeded a secondary rate limit'], weight: 10, required: 'limit' },
       { status: [403, 429], weight: 1 },
     ],
     minScore: 12,
@@ -80,8 +91,8 @@ export const platformFingerprints: Fingerprint[] = [
     remedies: ['Authorize the personal access token or SSH key for the organization (Settings > Tokens > Configure SSO), using the URL in the x-github-sso header.'],
     match: [
       ...github,
-      { header: 'x-github-sso', weight: 10 },
-      { body: ['resource protected by organization saml enforcement', 'saml enforcement'], weight: 10 },
+      { header: 'x-github-sso', weight: 10, required: 'sso' },
+      { body: ['resource protected by organization saml enforcement', 'saml enforcement'], weight: 10, required: 'sso' },
       { status: 403, weight: 1 },
     ],
     minScore: 10,
@@ -108,7 +119,7 @@ export const platformFingerprints: Fingerprint[] = [
     layer: 'authn',
     cause: 'GitHub did not accept the token (revoked, expired or malformed), or none was sent for an endpoint that requires authentication.',
     remedies: ['Send `Authorization: Bearer <token>` with a current token; check github-authentication-token-expiration and that it was not revoked by secret scanning.'],
-    match: [...github, { json: 'message', equals: 'Bad credentials', weight: 10 }, { json: 'message', equals: 'Requires authentication', weight: 10 }, { status: 401, weight: 1 }],
+    match: [...github, { json: 'message', equals: 'Bad credentials', weight: 10, required: 'message' }, { json: 'message', equals: 'Requires authentication', weight: 10, required: 'message' }, { status: 401, weight: 1 }],
     minScore: 12,
   },
   {
@@ -117,7 +128,7 @@ export const platformFingerprints: Fingerprint[] = [
     layer: 'authz',
     cause: 'Git over HTTPS was refused: the authenticated user has no write access to the repository (or the credential helper used another account).',
     remedies: ['Check which account the credential helper uses (git credential reject / gh auth status) and that it has write access; use a PAT with repo scope.'],
-    match: [{ body: ['permission to', '.git denied to'], weight: 6 }, { body: 'denied to', weight: 4 }, ...github, { status: 403, weight: 1 }],
+    match: [{ body: '.git denied to', weight: 8, required: true }, { body: 'permission to', weight: 2 }, ...github, { status: 403, weight: 1 }],
     minScore: 10,
   },
   {
@@ -129,8 +140,9 @@ export const platformFingerprints: Fingerprint[] = [
     match: [
       { header: 'x-gitlab-meta', weight: 6 },
       { cookie: '_gitlab_session', weight: 3 },
-      { json: 'message', equals: '403 Forbidden', weight: 5 },
-      { json: 'error', equals: 'insufficient_scope', weight: 8 },
+      { host: 'gitlab.', weight: 2 },
+      { json: 'message', equals: '403 Forbidden', weight: 5, required: 'message' },
+      { json: 'error', equals: 'insufficient_scope', weight: 8, required: 'message' },
       { status: 403, weight: 1 },
     ],
     minScore: 9,
@@ -244,8 +256,12 @@ export const platformFingerprints: Fingerprint[] = [
     layer: 'rate-limit',
     cause: 'Stripe rate limited the account (too many requests in a short time or too many concurrent requests).',
     remedies: ['Retry with backoff and jitter; reduce concurrency, especially on one object.'],
-    match: [...stripe, { body: 'too many requests hit the api too quickly', weight: 10 },
-      { json: 'error.code', equals: 'rate_limit', weight: 6 }, { status: 429, weight: 1 }],
+    match: [
+      ...stripe,
+      { body: 'too many requests hit the api too quickly', weight: 10, required: 'limit' },
+      { json: 'error.code', equals: 'rate_limit', weight: 6, required: 'limit' },
+      { status: 429, weight: 1 },
+    ],
   },
   {
     id: 'shopify.auth',
@@ -262,8 +278,8 @@ export const platformFingerprints: Fingerprint[] = [
     layer: 'authz',
     cause: 'The Shopify app token lacks the access scope for this resource (merchant approval needed).',
     remedies: ['Add the scope (e.g. read_orders) to the app configuration and have the merchant re-approve; protected customer data needs extra approval.'],
-    match: [...shopify, { body: 'requires merchant approval for', weight: 10 },
-      { body: ['access denied for', 'access scope'], weight: 4 }, { status: 403, weight: 1 }],
+    match: [...shopify, { body: 'requires merchant approval for', weight: 10, required: 'scope' },
+      { body: ['access denied for', 'access scope'], weight: 4, required: 'scope' }, { status: 403, weight: 1 }],
   },
   {
     id: 'shopify.throttled',
@@ -271,7 +287,7 @@ export const platformFingerprints: Fingerprint[] = [
     layer: 'rate-limit',
     cause: 'Shopify API rate limit (leaky bucket / GraphQL cost) exceeded.',
     remedies: ['Honor Retry-After; watch X-Shopify-Shop-Api-Call-Limit or the GraphQL throttleStatus and slow down.'],
-    match: [...shopify, { body: ['exceeded 2 calls per second', 'throttled', 'exceeded'], weight: 8 }, { status: 429, weight: 3 }],
+    match: [...shopify, { body: ['exceeded 2 calls per second', 'throttled', 'exceeded'], weight: 8, required: 'limit' }, { status: 429, weight: 3, required: 'limit' }],
     minScore: 10,
   },
   {
@@ -280,7 +296,7 @@ export const platformFingerprints: Fingerprint[] = [
     layer: 'authn',
     cause: 'Slack Web API rejected the token (not_authed, invalid_auth, token_revoked, account_inactive) — Slack reports this with HTTP 200 and ok:false.',
     remedies: ['Send `Authorization: Bearer xoxb-...` (bot) or xoxp- (user) token; reinstall the app if the token was revoked.'],
-    match: [...slack, { json: 'error', equals: 'not_authed', weight: 10 }, { json: 'error', equals: 'invalid_auth', weight: 10 }, { json: 'error', equals: 'token_revoked', weight: 10 }, { json: 'error', equals: 'account_inactive', weight: 10 }],
+    match: [...slack, { json: 'error', equals: 'not_authed', weight: 10, required: 'code' }, { json: 'error', equals: 'invalid_auth', weight: 10, required: 'code' }, { json: 'error', equals: 'token_revoked', weight: 10, required: 'code' }, { json: 'error', equals: 'account_inactive', weight: 10, required: 'code' }],
     minScore: 10,
   },
   {
@@ -297,7 +313,7 @@ export const platformFingerprints: Fingerprint[] = [
     layer: 'authz',
     cause: 'The Slack bot is not a member of the channel (not_in_channel / channel_not_found for private channels).',
     remedies: ['Invite the bot to the channel (/invite @bot) or use chat:write.public for public channels.'],
-    match: [...slack, { json: 'error', equals: 'not_in_channel', weight: 12 }, { json: 'error', equals: 'channel_not_found', weight: 10 }],
+    match: [...slack, { json: 'error', equals: 'not_in_channel', weight: 12, required: 'code' }, { json: 'error', equals: 'channel_not_found', weight: 10, required: 'code' }],
     minScore: 10,
   },
   {
@@ -306,7 +322,7 @@ export const platformFingerprints: Fingerprint[] = [
     layer: 'rate-limit',
     cause: 'Slack rate limited this method for the workspace/app (ratelimited, HTTP 429).',
     remedies: ['Wait Retry-After seconds; respect the method tier limits and queue messages (about 1 per second per channel).'],
-    match: [...slack, { json: 'error', equals: 'ratelimited', weight: 10 }, { status: 429, weight: 2 }],
+    match: [...slack, { json: 'error', equals: 'ratelimited', weight: 10, required: 'limit' }, { status: 429, weight: 2, required: 'limit' }],
     minScore: 8,
   },
   {
@@ -325,9 +341,9 @@ export const platformFingerprints: Fingerprint[] = [
     remedies: ['Use Basic auth with email:API-token (Cloud) or a personal access token (Data Center); log in once in the browser if x-seraph-loginreason says AUTHENTICATION_DENIED (CAPTCHA).'],
     match: [
       ...atlassian,
-      { body: ['client must be authenticated to access this resource', 'basic auth with password is not allowed on this instance', 'authenticated_failed', 'authentication_denied'], weight: 10 },
-      { header: 'x-seraph-loginreason', contains: 'AUTHENTICAT', weight: 4 },
-      { status: 401, weight: 1 },
+      { body: ['client must be authenticated to access this resource', 'basic auth with password is not allowed on this instance', 'authenticated_failed', 'authentication_denied'], weight: 10, required: 'signal' },
+      { header: 'x-seraph-loginreason', contains: 'AUTHENTICAT', weight: 4, required: 'signal' },
+      { status: 401, weight: 1, required: 'signal' },
     ],
     minScore: 10,
   },
@@ -337,7 +353,7 @@ export const platformFingerprints: Fingerprint[] = [
     layer: 'authz',
     cause: 'Atlassian REST API: the user is authenticated but lacks the project/space permission for this operation.',
     remedies: ["Grant the project role or permission scheme entry (Browse Projects, Create Issues...) to the user; check the API token's account."],
-    match: [...atlassian, { body: ['you do not have the permission', 'you do not have permission', 'does not have permission', 'not permitted'], weight: 8 }, { status: 403, weight: 1 }],
+    match: [...atlassian, { body: ['you do not have the permission', 'you do not have permission', 'does not have permission', 'not permitted'], weight: 8, required: 'signal' }, { status: 403, weight: 1 }],
     minScore: 11,
   },
   {
@@ -373,8 +389,9 @@ export const platformFingerprints: Fingerprint[] = [
     minScore: 9,
     match: [
       { header: 'x-auth0-requestid', weight: 6 },
-      { body: ['insufficient scope, expected any of', 'service not enabled within domain'], weight: 10 },
-      { body: ['not allowed for the client', 'unauthorized_client'], weight: 3 },
+      { host: 'auth0.com', weight: 3 },
+      { body: ['insufficient scope, expected any of', 'service not enabled within domain'], weight: 10, required: 'message' },
+      { body: ['not allowed for the client', 'unauthorized_client'], weight: 3, required: 'message' },
       { status: [401, 403], weight: 1 },
     ],
   },
@@ -420,7 +437,13 @@ export const platformFingerprints: Fingerprint[] = [
     layer: 'waf',
     cause: 'The Vercel Firewall (Attack Challenge Mode, bot protection or a custom WAF rule) challenged or denied the request.',
     remedies: ['Project owner: review Firewall > Events for the rule; add a bypass rule for API clients or verified bots.'],
-    match: [...vercel, { header: 'x-vercel-mitigated', weight: 12, required: true }, { status: [403, 429], weight: 1 }],
+    match: [
+      ...vercel,
+      { header: 'x-vercel-mitigated', weight: 12, required: 'verdict' },
+      { header: 'x-vercel-challenge-token', weight: 10, required: 'verdict' },
+      { body: ['vercel security checkpoint', 'vercel/security/static/challenge'], weight: 10, required: 'verdict' },
+      { status: [403, 429], weight: 1 },
+    ],
   },
   {
     id: 'vercel.deployment-protection',
@@ -437,7 +460,7 @@ export const platformFingerprints: Fingerprint[] = [
     layer: 'cdn',
     cause: 'Vercel answered with a platform error code (e.g. FORBIDDEN, DEPLOYMENT_BLOCKED, NOT_FOUND) rather than the app.',
     remedies: ['Look the code up in the Vercel error codes docs; DEPLOYMENT_BLOCKED/PAUSED means the team or project is blocked or over limits.'],
-    match: [...vercel, { body: ['deployment_blocked', 'deployment_paused', 'code: forbidden', 'code: `forbidden`', 'the deployment could not be found'], weight: 9, required: true }],
+    match: [...vercel, { body: ['deployment_blocked', 'deployment_paused', 'deployment_not_found', 'the deployment could not be found'], weight: 9, required: true }],
   },
   {
     id: 'vercel.edge',
@@ -483,6 +506,7 @@ export const platformFingerprints: Fingerprint[] = [
       { json: 'code', equals: '42501', weight: 8 },
       { header: 'sb-gateway-version', weight: 4 },
       { header: 'content-profile', weight: 1 },
+      { host: 'supabase.co', weight: 3 },
     ],
     minScore: 10,
   },
@@ -493,10 +517,11 @@ export const platformFingerprints: Fingerprint[] = [
     cause: 'Supabase rejected the API key or JWT (missing apikey header, invalid key, or expired JWT).',
     remedies: ['Send the project anon/service key in the apikey header and a valid user JWT as Bearer; refresh expired sessions.'],
     match: [
-      { body: ['invalid api key', 'no api key found in request', 'double check your supabase'], weight: 8 },
-      { body: ['pgrst301', 'jwt expired', 'pgrst302'], weight: 8 },
+      { body: ['invalid api key', 'no api key found in request', 'double check your supabase'], weight: 8, required: 'message' },
+      { body: ['pgrst301', 'jwt expired', 'pgrst302'], weight: 8, required: 'message' },
       { header: 'sb-gateway-version', weight: 4 },
       { header: 'sb-request-id', weight: 4 },
+      { host: 'supabase.co', weight: 3 },
     ],
     minScore: 10,
   },
@@ -512,9 +537,10 @@ export const registryAndAppFingerprints: Fingerprint[] = [
     remedies: ['Run `docker login <registry>` (or fetch a token from the realm in WWW-Authenticate with the scope it names) and retry.'],
     match: [
       { header: 'docker-distribution-api-version', weight: 6 },
-      { header: 'www-authenticate', contains: 'scope="repository:', weight: 6 },
-      { json: 'errors.0.code', equals: 'UNAUTHORIZED', weight: 8 },
-      { status: 401, weight: 1 },
+      { header: 'www-authenticate', contains: 'scope="repository:', weight: 6, required: 'signal' },
+      { host: ['docker.io', 'ghcr.io', 'quay.io', 'azurecr.io', 'pkg.dev', 'gcr.io'], weight: 3 },
+      { json: 'errors.0.code', equals: 'UNAUTHORIZED', weight: 8, required: 'signal' },
+      { status: 401, weight: 1, required: 'signal' },
     ],
     minScore: 8,
   },

@@ -46,11 +46,11 @@ export const wafVendorFingerprints: Fingerprint[] = [
       'If the reason is "Blacklisted IP" or country, call from another network or ask for an allow rule.',
     ],
     match: [
-      { body: ['sucuri website firewall', 'access denied - sucuri', 'sucuri.net/privacy-policy', 'cloudproxy@sucuri.net'], weight: 12 },
+      { body: ['sucuri website firewall', 'access denied - sucuri', 'sucuri.net/privacy-policy', 'cloudproxy@sucuri.net'], weight: 12, required: 'page' },
       { header: 'x-sucuri-id', weight: 6 },
       { header: 'x-sucuri-cache', weight: 4 },
-      { body: ['cdn.sucuri.net/sucuri', 'sucuri_firewall_block', 'sucuri-firewall-block'], weight: 8 },
-      { header: 'x-sucuri-block', weight: 10 },
+      { body: ['cdn.sucuri.net/sucuri', 'sucuri_firewall_block', 'sucuri-firewall-block'], weight: 8, required: 'page' },
+      { header: 'x-sucuri-block', weight: 10, required: 'page' },
       { header: 'server', contains: 'sucuri', weight: 5 },
       { status: 403, weight: 1 },
     ],
@@ -71,6 +71,18 @@ export const wafVendorFingerprints: Fingerprint[] = [
       { cookie: 'TS01', weight: 4 },
       { cookie: 'BIGipServer', weight: 3 },
       { header: 'server', contains: 'bigip', weight: 3 },
+    ],
+  },
+  {
+    id: 'f5-bigip.bot-defense',
+    producer: 'f5-bigip',
+    layer: 'waf',
+    cause: 'F5 Bot Defense / ASM web scraping protection served a JavaScript challenge (/TSPD/) instead of the page; non-browser clients cannot pass it.',
+    remedies: ['Ask the F5 admin to exempt API paths or trusted clients from the Bot Defense profile, or call the documented API endpoint instead of the web page.'],
+    match: [
+      { body: '/tspd/', weight: 8, required: true },
+      { body: 'please enable javascript to view the page content', weight: 5 },
+      { cookie: 'TS01', weight: 3 },
     ],
   },
   {
@@ -113,9 +125,10 @@ export const wafVendorFingerprints: Fingerprint[] = [
     cause: 'Fastly Next-Gen WAF (Signal Sciences) blocked the request; it answers 406 by default.',
     remedies: ['Find the request in the Next-Gen WAF console (Requests, by signal) and add a rule exclusion or allow the IP.'],
     match: [
-      { header: 'x-sigsci-agentresponse', weight: 10 },
-      { header: 'x-sigsci-requestid', weight: 8 },
-      { status: 406, weight: 3 },
+      // The agent reports its verdict on every response; only a 4xx verdict is a block.
+      { header: 'x-sigsci-agentresponse', contains: '40', weight: 10, required: 'verdict' },
+      { header: 'x-sigsci-requestid', weight: 4 },
+      { status: 406, weight: 3, required: 'verdict' },
       { body: '406 not acceptable', weight: 2 },
     ],
     minScore: 8,
@@ -161,8 +174,8 @@ export const wafVendorFingerprints: Fingerprint[] = [
     cause: 'Fortinet FortiWeb blocked the request; the page shows an Attack ID and Message ID.',
     remedies: ['Admin: search Log & Report > Attack for the Message ID and add the signature exception or a URL allow rule.'],
     match: [
-      { body: ['attack id:', 'message id:'], weight: 6 },
-      { body: ['web page blocked', 'the page cannot be displayed. please contact the administrator for additional information'], weight: 6 },
+      { body: ['attack id:', 'message id:'], weight: 6, required: 'page' },
+      { body: ['web page blocked', 'the page cannot be displayed. please contact the administrator for additional information', 'fgd_icon'], weight: 6, required: 'page' },
       { cookie: 'FORTIWAFSID', weight: 8 },
       { header: 'server', contains: 'fortiweb', weight: 6 },
       { status: [403, 500], weight: 1 },

@@ -8,6 +8,12 @@ const nginxPage = [
   { header: 'server', contains: 'nginx', weight: 3 },
 ] as const
 
+// Causes other than the plain 403 need nginx's own page: a bare banner may front an app.
+const nginxOwnPage = [
+  { body: ['<center>nginx</center>', '<center>nginx/'], weight: 8, required: 'page' },
+  { header: 'server', contains: 'nginx', weight: 3 },
+] as const
+
 const apachePage = [
   { body: ['<address>apache', 'apache server at'], weight: 6 },
   { header: 'server', contains: 'apache', weight: 3 },
@@ -80,7 +86,7 @@ export const webServerFingerprints: Fingerprint[] = [
     layer: 'server-config',
     cause: 'nginx served this URL as a static file, and static files cannot be POSTed/PUT to (405 Not Allowed): the request never reached the application.',
     remedies: ['Route the path to the app (proxy_pass / fastcgi_pass) in the right location block; check try_files does not fall back to a static file.'],
-    match: [...nginxPage, { status: 405, weight: 3, required: true }, { method: ['POST', 'PUT', 'PATCH', 'DELETE'], weight: 1 }],
+    match: [...nginxOwnPage, { status: 405, weight: 3, required: true }, { method: ['POST', 'PUT', 'PATCH', 'DELETE'], weight: 1 }],
   },
   {
     id: 'nginx.auth-basic',
@@ -89,7 +95,7 @@ export const webServerFingerprints: Fingerprint[] = [
     layer: 'authn',
     cause: 'nginx `auth_basic` protects this location and no valid user/password was sent.',
     remedies: ['Send Authorization: Basic with a user from the auth_basic_user_file, or exempt the API location (`auth_basic off;`).'],
-    match: [...nginxPage, { status: 401, weight: 3, required: true }, { header: 'www-authenticate', contains: 'basic', weight: 2 }],
+    match: [...nginxOwnPage, { status: 401, weight: 3, required: true }, { header: 'www-authenticate', contains: 'basic', weight: 2 }],
   },
   {
     id: 'nginx.rate-limited',
@@ -98,7 +104,7 @@ export const webServerFingerprints: Fingerprint[] = [
     layer: 'rate-limit',
     cause: 'nginx `limit_req`/`limit_conn` rejected the request (503 by default, 429 when limit_req_status is set).',
     remedies: ['Look for "limiting requests" in the error log; raise `rate`/`burst` (add `nodelay`) for the zone, or key it by API key instead of IP behind a proxy.'],
-    match: [...nginxPage, { status: [429, 503], weight: 3, required: true }],
+    match: [...nginxOwnPage, { status: [429, 503], weight: 3, required: true }],
   },
   {
     id: 'nginx.upstream',
@@ -106,7 +112,7 @@ export const webServerFingerprints: Fingerprint[] = [
     layer: 'upstream',
     cause: 'nginx could not get a response from the upstream application (502 Bad Gateway / 504 Gateway Time-out).',
     remedies: ['Check the app process is running and listening where proxy_pass/fastcgi_pass points; the error log says "connect() failed" or "upstream timed out".'],
-    match: [...nginxPage, { status: [502, 504], weight: 3, required: true }],
+    match: [...nginxOwnPage, { status: [502, 504], weight: 3, required: true }],
   },
   {
     id: 'nginx.too-large',
@@ -118,6 +124,14 @@ export const webServerFingerprints: Fingerprint[] = [
       ...nginxPage,
       { body: ['413 request entity too large', 'request header or cookie too large', '414 request-uri too large'], weight: 4, required: true },
     ],
+  },
+  {
+    id: 'nginx.http-to-https-port',
+    producer: 'nginx',
+    layer: 'server-config',
+    cause: 'Plain HTTP was sent to nginx\'s HTTPS port ("The plain HTTP request was sent to HTTPS port").',
+    remedies: ['Use https:// for this port, or fix the proxy/upstream that speaks HTTP to a TLS listener (proxy_pass https://...).'],
+    match: [...nginxPage, { body: 'the plain http request was sent to https port', weight: 10, required: true }],
   },
   {
     id: 'nginx.client-cert',
@@ -152,7 +166,7 @@ export const webServerFingerprints: Fingerprint[] = [
     remedies: ['Add an IIS site binding (or urlacl/sslcert) for the exact host name and port used; check the Host header.'],
     match: [
       { header: 'server', contains: 'microsoft-httpapi', weight: 6 },
-      { body: ['the request hostname is invalid', 'bad request - invalid hostname', 'service unavailable</h2>'], weight: 8 },
+      { body: ['the request hostname is invalid', 'bad request - invalid hostname', 'http error 503. the service is unavailable'], weight: 8 },
       { status: [400, 403, 404, 503], weight: 1 },
     ],
     minScore: 8,
@@ -301,6 +315,20 @@ export const webServerFingerprints: Fingerprint[] = [
     minScore: 6,
   },
   {
+    id: 'iis.windows-auth',
+    producer: 'iis',
+    layer: 'authn',
+    cause: 'IIS Windows authentication (Negotiate/NTLM) challenged the client: no Kerberos/NTLM credentials were sent or they were rejected.',
+    remedies: ['Send Windows credentials (curl --negotiate -u : or --ntlm), use a domain-joined client, and check the SPN for Kerberos; enable Anonymous for public APIs.'],
+    match: [
+      { header: 'www-authenticate', contains: 'negotiate', weight: 5, required: 'challenge' },
+      { header: 'www-authenticate', contains: 'ntlm', weight: 5, required: 'challenge' },
+      ...iisPage,
+      { status: 401, weight: 2, required: true },
+    ],
+    minScore: 8,
+  },
+  {
     id: 'iis.verb-not-allowed',
     producer: 'iis',
     layer: 'server-config',
@@ -352,7 +380,20 @@ export const webServerFingerprints: Fingerprint[] = [
     layer: 'server-config',
     cause: 'Caddy answered the denial itself: a `respond 403`/`error` directive, a `remote_ip` matcher, `basic_auth`, or a file it cannot read.',
     remedies: ['Check the Caddyfile site block for respond/error/remote_ip/basic_auth matching this path; run Caddy with `debug` to log the handler chain.'],
-    match: [{ header: 'server', contains: 'caddy', weight: 3 }, { status: [401, 403], weight: 1 }],
+    // Caddy stamps its banner on proxied answers too; an empty body says Caddy answered itself.
+    match: [{ header: 'server', contains: 'caddy', weight: 3, required: true }, { bodyIs: '', weight: 3 }, { status: [401, 403], weight: 1 }],
+  },
+  {
+    id: 'caddy.basic-auth',
+    producer: 'caddy',
+    layer: 'authn',
+    cause: 'Caddy basic_auth protects this route (default realm "restricted") and no valid credentials were sent.',
+    remedies: ['Send credentials of an account listed in the basic_auth block (passwords are bcrypt hashes made with `caddy hash-password`), or narrow its matcher.'],
+    match: [
+      { header: 'server', contains: 'caddy', weight: 3, required: true },
+      { header: 'www-authenticate', contains: 'realm="restricted"', weight: 5, required: true },
+      { status: 401, weight: 1 },
+    ],
   },
   {
     id: 'traefik.basic-auth',
