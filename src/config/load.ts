@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { LineCounter, parseDocument, visit, isScalar, type Document } from 'yaml'
 import type { z } from 'zod'
 import { policies } from '../policies/index.js'
+import { requestPlaceholderNames } from '../policies/transform/placeholders.js'
 import { createConfigSchema, type GatehouseConfig } from './schema.js'
 import { formatPath, locatePath } from './locate.js'
 import { checkConfigReferences } from './references.js'
@@ -160,7 +161,9 @@ function interpolateEnv(doc: Document, env: Record<string, string | undefined>, 
   visit(doc, {
     Scalar(_key, node) {
       if (!isScalar(node) || typeof node.value !== 'string' || !node.value.includes('${')) return
-      node.value = node.value.replace(pattern, (_m, name: string, fallback: string | undefined) => {
+      node.value = node.value.replace(pattern, (m: string, name: string, fallback: string | undefined) => {
+        // Transform placeholders (${consumer}, ...) are filled per request, not from the environment.
+        if (fallback === undefined && requestPlaceholderNames.has(name)) return m
         const value = env[name]
         if (value !== undefined && value !== '') return value
         if (fallback !== undefined) return fallback

@@ -1,4 +1,5 @@
 import { parseKeyRef } from '../core/keys.js'
+import { checkAuthnReferences } from '../policies/authn/references.js'
 import { isValidIpOrCidr } from '../policies/ip/client-ip.js'
 import { checkTenancyReferences } from '../tenancy/references.js'
 import type { GatehouseConfig } from './schema.js'
@@ -84,6 +85,12 @@ export function checkConfigReferences(raw: unknown, env: Record<string, string |
       if (owner !== undefined) error(['consumers', i, 'keys', k], `the same key is also given to consumer '${owner}'`)
       else keyOwners.set(hex, String(consumer.name))
     })
+  })
+  // Consumers and env:NAME secrets named inside auth blocks (basic users, hmac keys, mtls entries).
+  const knownConsumers = new Set(consumerNames.keys())
+  list(config.routes).forEach((route, i) => {
+    const auth = (route?.policies as Record<string, unknown> | undefined)?.auth
+    for (const problem of checkAuthnReferences(auth, knownConsumers, env)) error(['routes', i, 'policies', 'auth', ...problem.path], problem.message)
   })
   findings.push(...checkTenancyReferences(raw))
   return findings

@@ -61,6 +61,10 @@ export const ConsumerConfig = z
       .describe("API keys, as 'sha256:<64 hex digits>' (the key's SHA-256) or 'env:NAME' (the plain key in an environment variable). Plain keys are never written in the file."),
     scopes: z.array(z.string().min(1)).default([]).describe('Scopes granted to the consumer.'),
     roles: z.array(z.string().min(1)).default([]).describe('Roles granted to the consumer.'),
+    attributes: z
+      .record(z.string().min(1).max(64), z.union([z.string().max(256), z.number(), z.boolean(), z.array(z.string().max(256)).max(64)]))
+      .default({})
+      .describe("Facts about the consumer that authz rules read as identity.attributes, e.g. { region: eu, plan: gold }: strings, numbers, booleans or lists of strings. Never put secrets here. Default none."),
   })
   .strict()
 

@@ -59,6 +59,7 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
     tenant: c.tenant,
     scopes: [...c.scopes],
     roles: [...c.roles],
+    attributes: { ...c.attributes },
     keyHashes: c.keys.map((ref) => {
       const parsed = parseKeyRef(ref, deps.env)
       if (!parsed.ok) throw new GatewayError('config.compile', `consumer '${c.name}': ${parsed.message}`)
@@ -66,7 +67,7 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
     }),
   }))
 
-  const tenancy = createTenancyView(config, { clock: deps.clock })
+  const tenancy = createTenancyView(config, { clock: deps.clock, previous: deps.previous?.tenancy })
 
   const upstreams = new Map<string, UpstreamGroup>()
   for (const [name, upstreamConfig] of Object.entries(config.upstreams)) {

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js'
 import { createDenial, type Denial, type Rule } from '../core/denial.js'
 import type { JsonObject } from '../core/json.js'
 import type { Identity, RequestContext } from '../gateway/context.js'
+import type { TenancyView } from '../tenancy/types.js'
 
 /** A policy lets the request on (optionally adding identity or headers). */
 export interface Allow {
@@ -72,6 +73,8 @@ export interface PolicyDeps {
   redisUrl?: string
   /** Environment for `env:NAME` secrets (process.env in production, a plain object in tests). */
   env: Record<string, string | undefined>
+  /** Tenants, APIs and the live subscription registry (`tenants`, `apis`, `subscriptions` in the root config). */
+  tenancy?: TenancyView
 }
 
 /** A consumer as the policies see it: keys already hashed. */

@@ -8,7 +8,8 @@ import type { Command, Io } from '../io.js'
 import { exitCodes } from '../io.js'
 import { createPalette, formatMs, formatTime, renderTable, sanitizeText } from '../print.js'
 import { isGatewayError } from '../../core/errors.js'
-import { resolveStoreLocation } from '../../store/open-store.js'
+import { isPostgresStoreUrl, resolveStoreLocation } from '../../store/open-store.js'
+import { createPostgresReader, describePostgresTarget } from '../../store/postgres.js'
 import { createSqliteStore } from '../../store/sqlite.js'
 import type { CallLogStore, CallQuery, CallRecord } from '../../store/types.js'
 
@@ -59,6 +60,8 @@ export async function openCallLog(values: { config?: string; store?: string }, i
     baseDir = dirname(file)
   }
   try {
+    // A cluster's call log: read it in place; there is no file to look for.
+    if (isPostgresStoreUrl(url)) return { kind: 'open', store: createPostgresReader(url.trim()), file: describePostgresTarget(url) }
     const location = resolveStoreLocation(url, baseDir)
     if (!existsSync(location.file)) return { kind: 'missing', file: location.file }
     return { kind: 'open', store: createSqliteStore(location.file), file: location.file }

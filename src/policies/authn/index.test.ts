@@ -1,3 +1,4 @@
+import { randomBytes, scryptSync } from 'node:crypto'
 import { generateKeyPair, exportSPKI, exportJWK, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { hashKey, keyFingerprint } from '../../core/keys.js'
@@ -7,6 +8,7 @@ import { makeContext } from '../../testing/make-context.js'
 import type { Allow, Deny, PolicyDeps, Verdict } from '../define.js'
 import { authnPolicy } from './index.js'
 import { AuthnConfig } from './schema.js'
+import { signSession } from './session.js'
 
 const SECRET = 'test-secret-that-is-long-enough-for-hs256!!'
 const ACME_KEY = 'gh_acme_0a1b2c3d4e5f'
@@ -263,7 +265,7 @@ describe('authn config', () => {
 
   it.each([
     [{}, ['methods'], 'expected array'],
-    [{ methods: [] }, ['methods'], "list at least one method: 'key' or 'jwt'"],
+    [{ methods: [] }, ['methods'], "list at least one method: 'key', 'jwt', 'basic'"],
     [{ methods: ['password'] }, ['methods', 0], 'Invalid option'],
     [{ methods: ['key', 'key'] }, ['methods'], 'each method may be listed once'],
     [{ methods: ['key'], extra: 1 }, [], 'Unrecognized key: "extra"'],
@@ -294,5 +296,95 @@ describe('authn config', () => {
   it('accepts plain http only for loopback JWKS URLs', () => {
     expect(AuthnConfig.safeParse({ methods: ['jwt'], jwt: { jwksUrl: 'http://127.0.0.1:9000/jwks' } }).success).toBe(true)
     expect(AuthnConfig.safeParse({ methods: ['jwt'], jwt: { jwksUrl: 'http://localhost/jwks' } }).success).toBe(true)
+  })
+})
+
+describe('authn policy: several methods failing at once', () => {
+  const SESSION_SECRET = 'session-secret-for-index-tests-0123456'
+  const HMAC_SECRET = 'hmac-secret-for-index-tests-0123456789'
+  const passwordHash = (password: string) => {
+    const salt = randomBytes(16)
+    return `scrypt$1024$8$1$${salt.toString('base64')}$${scryptSync(password, salt, 32, { N: 1024, r: 8, p: 1 }).toString('base64')}`
+  }
+  const raw = {
+    methods: ['key', 'basic', 'hmac', 'session'],
+    basic: { users: [{ username: 'alice', password: passwordHash('wonderland'), consumer: 'acme-app' }] },
+    hmac: { keys: [{ id: 'k1', secret: HMAC_SECRET, consumer: 'globex' }] },
+    session: { secret: SESSION_SECRET },
+  }
+  const deps = makeDeps()
+  const evaluate = compile(raw, deps)
+  const nowS = Math.floor(deps.clock.now() / 1000)
+  const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+
+  it('offers every HTTP challenge when nothing is sent', async () => {
+    const denial = denied(await run(evaluate, {}))
+    expect(denial.rule).toBe('authn.missing-credentials')
+    expect(denial.headers?.['www-authenticate']).toBe(
+      'ApiKey realm="gatehouse", Basic realm="gatehouse", charset="UTF-8", Signature realm="gatehouse",headers="(request-target) host date"',
+    )
+    expect(denial.detail?.attempts).toEqual(raw.methods.map((method) => ({ method, result: 'missing' })))
+  })
+
+  it('names the most specific failure and lists every attempt in config order', async () => {
+    const expired = signSession({ sub: 'acme-app', exp: nowS - 10 }, SESSION_SECRET)
+    const denial = denied(await run(evaluate, { authorization: basic('alice', 'wrong'), cookie: `gh_session=${expired}`, 'x-api-key': 'nope' }))
+    expect(denial.rule).toBe('authn.session-expired')
+    expect(denial.detail?.attempts).toEqual([
+      expect.objectContaining({ method: 'key', rule: 'authn.key-invalid' }),
+      expect.objectContaining({ method: 'basic', rule: 'authn.basic-invalid', reason: 'wrong-password' }),
+      { method: 'hmac', result: 'missing' },
+      expect.objectContaining({ method: 'session', rule: 'authn.session-expired' }),
+    ])
+  })
+
+  it('prefers a wrong password over an unknown signing key, and keeps every secret out', async () => {
+    const signature = Buffer.alloc(32, 7).toString('base64')
+    const denial = denied(await run(evaluate, { authorization: basic('alice', 'hunter2-secret'), signature: `keyId="k9",signature="${signature}"` }))
+    expect(denial.rule).toBe('authn.basic-invalid')
+    expect(denial.detail?.attempts).toEqual([
+      { method: 'key', result: 'missing' },
+      expect.objectContaining({ method: 'basic', rule: 'authn.basic-invalid' }),
+      expect.objectContaining({ method: 'hmac', rule: 'authn.hmac-unknown-key' }),
+      { method: 'session', result: 'missing' },
+    ])
+    const text = JSON.stringify(denial)
+    for (const secret of ['hunter2-secret', signature, HMAC_SECRET, SESSION_SECRET]) expect(text).not.toContain(secret)
+  })
+
+  it('lets the first method that proves the caller win over failures of others', async () => {
+    const good = signSession({ sub: 'acme-app', exp: nowS + 60 }, SESSION_SECRET)
+    const verdict = await run(evaluate, { authorization: basic('alice', 'wrong'), cookie: `gh_session=${good}` })
+    expect(allowed(verdict).identity?.method).toBe('session')
+  })
+
+  it('breaks a tie between equally specific failures by the order of auth.methods', async () => {
+    const forged = `${Buffer.from('{"sub":"x","exp":1}').toString('base64url')}.${Buffer.alloc(32).toString('base64url')}`
+    const headers = { authorization: basic('alice', 'wrong'), cookie: `gh_session=${forged}` }
+    const basicFirst = compile({ ...raw, methods: ['basic', 'session'], hmac: undefined }, deps)
+    const sessionFirst = compile({ ...raw, methods: ['session', 'basic'], hmac: undefined }, deps)
+    expect(denied(await run(basicFirst, headers)).rule).toBe('authn.basic-invalid')
+    expect(denied(await run(sessionFirst, headers)).rule).toBe('authn.session-invalid')
+  })
+
+  it('still accepts a good password next to a bad cookie', async () => {
+    const verdict = await run(evaluate, { authorization: basic('alice', 'wonderland'), cookie: 'gh_session=broken' })
+    expect(allowed(verdict).identity).toMatchObject({ consumer: 'acme-app', method: 'basic' })
+  })
+})
+
+describe('authn config warnings', () => {
+  const lint = (raw: unknown, policies: Record<string, unknown> = {}) => authnPolicy.lint?.(AuthnConfig.parse(raw), { name: 'r', policies }) ?? []
+
+  it('warns when session cookies authenticate a route without the csrf layer', () => {
+    const raw = { methods: ['key', 'session'], session: { secret: 'env:S' } }
+    expect(lint(raw)).toEqual([{ path: ['methods', 1], message: expect.stringContaining("no 'csrf' policy") }])
+    expect(lint(raw, { csrf: { origins: ['https://app.example.com'] } })).toEqual([])
+  })
+
+  it('warns when signatures need not cover the request target or host', () => {
+    const raw = { methods: ['hmac'], hmac: { keys: [{ id: 'k', secret: 'env:K', consumer: 'c' }], requiredHeaders: ['date'] } }
+    expect(lint(raw).map((f) => f.message)).toEqual([expect.stringContaining("'(request-target)'"), expect.stringContaining("'host'")])
+    expect(lint({ methods: ['hmac'], hmac: { keys: [{ id: 'k', secret: 'env:K', consumer: 'c' }] } })).toEqual([])
   })
 })

@@ -1,6 +1,6 @@
 import type { Identity, RequestContext } from '../../gateway/context.js'
 import { allow, definePolicy, deny, type Verdict } from '../define.js'
-import { rules } from './rules.js'
+import { scopeRules as rules } from './rules.js'
 import { AuthzConfig } from './schema.js'
 
 /**
@@ -54,3 +54,5 @@ export const authzPolicy = definePolicy({
     }
   },
 })
+
+export { authzRulesPolicy } from './rules-policy.js'

@@ -1,0 +1,194 @@
+import { createRequire } from 'node:module'
+import type { Family } from './rules.js'
+import { addressOf, type NativeFinding, type Payload } from './inputs.js'
+import { signatures } from './ruleset/index.js'
+import { severityScore, type Severity, type Signature } from './ruleset/types.js'
+
+interface DdwafEvent {
+  rule?: { id?: string }
+  rule_matches?: { parameters?: { address?: string; key_path?: (string | number)[]; value?: string; highlight?: string[] }[] }[]
+}
+interface DdwafResult {
+  timeout: boolean
+  events?: DdwafEvent[]
+  errorCode?: number
+}
+interface DdwafContext {
+  run(payload: { persistent?: object; ephemeral?: object }, timeoutMicros: number): DdwafResult
+  dispose(): void
+}
+interface DdwafHandle {
+  createContext(): DdwafContext
+  readonly diagnostics: { rules?: { loaded?: string[]; failed?: string[]; errors?: Record<string, string[]> } }
+}
+interface DdwafModule {
+  DDWAF: new (rules: object, path: string, config?: { obfuscatorKeyRegex?: string; obfuscatorValueRegex?: string }) => DdwafHandle
+}
+
+// @datadog/native-appsec is a CommonJS native addon without ESM types worth importing.
+const require = createRequire(import.meta.url)
+const { DDWAF } = require('@datadog/native-appsec') as DdwafModule
+
+/** One signature that matched, with where. */
+export interface WafMatch {
+  ruleId: string
+  family: Family
+  paranoia: number
+  severity: Severity
+  score: number
+  /** Field path, e.g. `json.address.line1`. */
+  field: string
+  /** The matched value as the engine saw it (not yet redacted: engine.ts callers redact). */
+  value: string
+}
+
+export type EngineOutcome = { ok: true; matches: WafMatch[] } | { ok: false; reason: 'timeout' | 'error'; matches: WafMatch[]; message?: string }
+
+const byId = new Map(signatures.map((s) => [s.id, s]))
+const nativeByCheck = new Map(signatures.filter((s) => s.match.op === 'native').map((s) => [(s.match as { check: string }).check, s]))
+
+/** Turns our signatures into libddwaf's rule format (schema version 2.2). */
+export function toDdwafRules(list: readonly Signature[]): object {
+  const rules = list
+    .filter((s) => s.match.op !== 'native')
+    .map((s) => {
+      const inputs = s.on.map((location) => ({ address: addressOf[location] }))
+      const m = s.match
+      let condition: object
+      if (m.op === 'is_sqli' || m.op === 'is_xss') condition = { operator: m.op, parameters: { inputs } }
+      else if (m.op === 'regex') {
+        condition = { operator: 'match_regex', parameters: { inputs, regex: m.regex, options: { case_sensitive: m.caseSensitive === true, min_length: m.minLength ?? 0 } } }
+      } else if (m.op === 'phrase') {
+        condition = { operator: 'phrase_match', parameters: { inputs, list: m.list, options: { enforce_word_boundary: m.wordBoundary === true } } }
+      } else throw new Error(`unreachable operator in ${s.id}`)
+      return {
+        id: s.id,
+        name: s.name,
+        // A unique type per signature: libddwaf reports one match per type, and we want every
+        // signature that matches (for the score, and so an exclusion never hides another match).
+        tags: { type: s.id, family: s.family, category: 'attack_attempt', paranoia: String(s.paranoia), severity: s.severity },
+        conditions: [condition],
+        transformers: s.transforms ?? [],
+      }
+    })
+  return { version: '2.2', metadata: { rules_version: 'gatehouse-1' }, rules }
+}
+
+// One libddwaf handle per paranoia level, shared by every route and kept across config reloads:
+// the rule set depends only on the level (exclusions are applied by us), so a reload costs nothing
+// and no native handle is leaked per reload.
+const handles = new Map<number, DdwafHandle>()
+
+/** The compiled libddwaf handle for a paranoia level. Throws when a signature fails to load (a bug). */
+export function handleFor(paranoia: number): DdwafHandle {
+  let handle = handles.get(paranoia)
+  if (handle !== undefined) return handle
+  const selected = signatures.filter((s) => s.paranoia <= paranoia)
+  // No obfuscator: we redact excerpts ourselves and never store whole values.
+  handle = new DDWAF(toDdwafRules(selected), 'gatehouse/waf', { obfuscatorKeyRegex: '', obfuscatorValueRegex: '' })
+  const failed = handle.diagnostics.rules?.failed ?? []
+  if (failed.length > 0) throw new Error(`WAF signatures failed to load: ${failed.join(', ')} ${JSON.stringify(handle.diagnostics.rules?.errors)}`)
+  warmUp(handle)
+  handles.set(paranoia, handle)
+  return handle
+}
+
+// libddwaf finishes setting up its matchers on first use, which made the first requests after a
+// start take 20+ ms and run into the timeout; a few throwaway runs at compile time absorb that.
+function warmUp(handle: DdwafHandle): void {
+  const samples = ["1' or '1'='1", '<img src=x onerror=alert(1)>', '../../etc/passwd', 'http://a.example/x?', '; cat /etc/passwd', '${jndi:ldap://a}', 'hello world']
+  for (let round = 0; round < 3; round++) {
+    const payload: Record<string, { [field: string]: string[] }[]> = {}
+    for (const address of Object.values(addressOf)) payload[address] = [{ warm: samples }]
+    const context = handle.createContext()
+    try {
+      context.run({ persistent: payload }, 1_000_000)
+    } finally {
+      context.dispose()
+    }
+  }
+}
+
+function matchOf(signature: Signature, field: string, value: string): WafMatch {
+  const score = severityScore[signature.severity]
+  return { ruleId: signature.id, family: signature.family, paranoia: signature.paranoia, severity: signature.severity, score, field, value }
+}
+
+/**
+ * Runs the payloads through libddwaf, one context per payload, sharing one time budget. The
+ * payload under '' has every field no exclusion covers; each other payload holds fields of one
+ * exclusion class, and matches there of rules in `skip(cls)` are dropped. A rule counts once.
+ */
+export function runEngine(
+  handle: DdwafHandle,
+  payloads: Map<string, Payload>,
+  findings: NativeFinding[],
+  paranoia: number,
+  timeoutMicros: number,
+  isExcluded: (ruleId: string, family: Family, field: string) => boolean,
+): EngineOutcome {
+  const matches: WafMatch[] = []
+  const seen = new Set<string>()
+  for (const finding of findings) {
+    const signature = nativeByCheck.get(finding.check)
+    if (signature === undefined || signature.paranoia > paranoia || seen.has(signature.id)) continue
+    if (isExcluded(signature.id, signature.family, finding.field)) continue
+    seen.add(signature.id)
+    matches.push(matchOf(signature, finding.field, finding.excerpt))
+  }
+  let retried = false
+  for (const [cls, payload] of payloads) {
+    let result = runOnce(handle, payload, timeoutMicros)
+    // One retry on a timeout: on a busy machine a run is sometimes descheduled mid-way, and
+    // failing open on that would let an attack through. A request that is really too costly
+    // times out twice and is reported (2 x timeoutMs is the worst case we spend).
+    if ('timeout' in result && result.timeout && !retried) {
+      retried = true
+      result = runOnce(handle, payload, timeoutMicros)
+    }
+    if ('error' in result) return { ok: false, reason: 'error', matches, message: result.error }
+    for (const event of result.events ?? []) {
+      const id = event.rule?.id
+      const signature = id === undefined ? undefined : byId.get(id)
+      if (signature === undefined || seen.has(signature.id)) continue
+      const parameter = event.rule_matches?.[0]?.parameters?.[0]
+      if (signature.match.op === 'is_sqli' && !isConvincingSqli(parameter?.highlight?.[0])) continue
+      // key_path is [group index, field, value index...]; see inputs.ts.
+      const field = String(parameter?.key_path?.[1] ?? parameter?.address ?? '')
+      if (cls !== '' && isExcluded(signature.id, signature.family, field)) continue
+      seen.add(signature.id)
+      matches.push(matchOf(signature, field, parameter?.value ?? ''))
+    }
+    if (result.timeout) return { ok: false, reason: 'timeout', matches }
+    if (result.errorCode !== undefined && result.errorCode < 0) return { ok: false, reason: 'error', matches, message: `libddwaf error ${result.errorCode}` }
+  }
+  return { ok: true, matches }
+}
+
+function runOnce(handle: DdwafHandle, payload: Payload, timeoutMicros: number): DdwafResult | { error: string } {
+  const context = handle.createContext()
+  try {
+    return context.run({ persistent: payload }, timeoutMicros)
+  } catch (error) {
+    return { error: (error as Error).message }
+  } finally {
+    context.dispose()
+  }
+}
+
+/**
+ * libinjection flags arithmetic and boolean prose such as "5 * 3 = 15 and 10 / 2 = 5" or
+ * "if (a && b || !c)" (fingerprints like `1&1`, `f(n&n`, `v&n`). A fingerprint counts only when it
+ * has a string, comment, keyword, UNION/SELECT-like or statement token, or a function right after a
+ * logic operator; the numeric tautologies it then drops ("1 OR 1=1") are caught by sqli-011.
+ */
+export function isConvincingSqli(fingerprint: string | undefined): boolean {
+  if (fingerprint === undefined || fingerprint === '') return true
+  if (/[scUEkTBX;]/.test(fingerprint)) return true
+  return /[&o]f|\(E/.test(fingerprint)
+}
+
+/** The signature behind an id, for docs and tests. */
+export function signatureOf(id: string): Signature | undefined {
+  return byId.get(id)
+}

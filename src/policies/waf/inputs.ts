@@ -1,0 +1,444 @@
+import { isUtf8 } from 'node:buffer'
+import type { RequestContext } from '../../gateway/context.js'
+import type { Location, NativeCheck } from './ruleset/types.js'
+import { parseMultipart } from './multipart.js'
+import { scanXml } from './xml.js'
+
+/** Most characters of one value inspected; the rest is not looked at (documented in the schema). */
+export const maxValueChars = 64 * 1024
+/** Most characters inspected per request, over all fields. */
+export const maxTotalChars = 1024 * 1024
+/** Most fields (values plus names) inspected per request. */
+export const maxFields = 4000
+/** JSON nesting followed; deeper values are not inspected (and the depth itself is an anomaly). */
+const maxDepth = 32
+// libddwaf truncates strings at 4096 bytes and containers at 256 entries, so long values are cut
+// into overlapping chunks (an attack across a cut still appears whole in one chunk if it is
+// shorter than the overlap) and fields are spread over groups of at most 200.
+const chunkChars = 3072
+const chunkOverlap = 256
+const groupSize = 200
+const headerCountLimit = 100
+
+/** libddwaf address of each location. */
+export const addressOf: Record<Location, string> = {
+  path: 'gh.path',
+  rawpath: 'gh.rawpath',
+  segment: 'gh.segment',
+  query: 'gh.query',
+  body: 'gh.body',
+  cookie: 'gh.cookie',
+  header: 'gh.header',
+  keys: 'gh.keys',
+  file: 'gh.file',
+  command: 'gh.command',
+  ua: 'gh.ua',
+}
+
+// Parameter names whose value is a file, page or include target: traversal and URLs in them are attacks.
+const fileishNames = new Set([
+  'file', 'filename', 'filepath', 'file_path', 'path', 'page', 'pg', 'include', 'inc', 'require', 'template', 'tpl',
+  'tmpl', 'view', 'doc', 'document', 'folder', 'dir', 'directory', 'load', 'read', 'download', 'dl', 'module', 'mod',
+  'lang', 'language', 'locale', 'theme', 'skin', 'style', 'layout', 'conf', 'config', 'cfg', 'cat', 'pagename',
+  'inc_file', 'main', 'root', 'log', 'logfile', 'pdf', 'pagina', 'filedir', 'show', 'open', 'fetch', 'f', 'p',
+])
+
+// Parameter names whose value is run as a command: a bare command name in them is an attack.
+const commandNames = new Set(['cmd', 'command', 'exec', 'execute', 'run', 'shell', 'sh', 'bash', 'cli', 'system', 'proc', 'process', 'daemon', 'payload', 'arg', 'args', 'do', 'func', 'function', 'ping', 'query_cmd', 'jump', 'code', 'eval', 'exe'])
+
+// Headers whose values are not inspected: framing and negotiation headers the HTTP parser already
+// validated, credentials (never copied into a trace), and the cookie header (parsed separately).
+const skippedHeaders = new Set([
+  'host', 'content-length', 'connection', 'cookie', 'authorization', 'proxy-authorization', 'x-api-key', 'accept',
+  'accept-encoding', 'accept-language', 'cache-control', 'pragma', 'upgrade-insecure-requests', 'if-none-match',
+  'if-modified-since', 'sec-fetch-site', 'sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-user', 'sec-ch-ua-mobile',
+  'sec-ch-ua-platform', 'traceparent', 'tracestate', 'x-request-id', 'keep-alive', 'te', 'transfer-encoding',
+  'content-type', 'priority', 'dnt',
+])
+
+/** A byte-level anomaly found in JavaScript, scored like a signature match. */
+export interface NativeFinding {
+  check: NativeCheck
+  field: string
+  excerpt: string
+}
+
+type Group = Record<string, string | string[]>
+/** One libddwaf run's worth of addresses. */
+export type Payload = Record<string, Group[]>
+
+/**
+ * The request turned into WAF inputs: one payload per exclusion class (key '' holds the fields no
+ * exclusion covers), plus the anomalies found while decoding.
+ */
+export interface WafInputs {
+  payloads: Map<string, Payload>
+  findings: NativeFinding[]
+  /** Characters inspected; inspection stops at maxTotalChars. */
+  inspectedChars: number
+  truncated: boolean
+}
+
+/** Gives the exclusion class of a field ('' for none); built once per config from the exclusions. */
+export type ExclusionClassifier = (field: string) => string
+
+/** Collects `field → value` pairs into bounded libddwaf payloads. */
+class Collector {
+  readonly payloads = new Map<string, Payload>()
+  readonly findings: NativeFinding[] = []
+  inspectedChars = 0
+  fields = 0
+  truncated = false
+  private readonly groupSizes = new Map<string, number>()
+
+  constructor(private readonly classify: ExclusionClassifier | undefined) {}
+
+  add(location: Location, field: string, value: string): void {
+    if (value.length === 0) return
+    if (this.fields >= maxFields || this.inspectedChars >= maxTotalChars) {
+      this.truncated = true
+      return
+    }
+    let text = value.length > maxValueChars ? value.slice(0, maxValueChars) : value
+    if (this.inspectedChars + text.length > maxTotalChars) {
+      text = text.slice(0, maxTotalChars - this.inspectedChars)
+      this.truncated = true
+    }
+    this.inspectedChars += text.length
+    this.fields++
+    const cls = this.classify === undefined ? '' : this.classify(field)
+    let payload = this.payloads.get(cls)
+    if (payload === undefined) {
+      payload = {}
+      this.payloads.set(cls, payload)
+    }
+    const address = addressOf[location]
+    let groups = payload[address]
+    if (groups === undefined) {
+      groups = [{}]
+      payload[address] = groups
+    }
+    // Group sizes are counted here, not with Object.keys: that allocated a key array per field.
+    const sizeKey = `${cls}\u0000${address}`
+    let size = this.groupSizes.get(sizeKey) ?? 0
+    let group = groups[groups.length - 1]
+    if (group[field] === undefined) {
+      if (size >= groupSize) {
+        group = {}
+        groups.push(group)
+        size = 0
+      }
+      this.groupSizes.set(sizeKey, size + 1)
+    }
+    const stored = chunk(text)
+    if (location === 'query' || location === 'body' || location === 'cookie' || (location === 'header' && field.startsWith('header.referer.'))) {
+      const leaf = leafName(field)
+      if (fileishNames.has(leaf)) this.add('file', field, text)
+      else if (commandNames.has(leaf)) this.add('command', field, text)
+    }
+    const previous = group[field]
+    if (previous === undefined) group[field] = stored
+    else group[field] = [...(typeof previous === 'string' ? [previous] : previous), ...(typeof stored === 'string' ? [stored] : stored)]
+  }
+
+  flag(check: NativeCheck, field: string, value: string): void {
+    if (this.findings.length < 50) this.findings.push({ check, field, excerpt: value })
+  }
+}
+
+function chunk(text: string): string | string[] {
+  if (text.length <= chunkChars) return text
+  const parts: string[] = []
+  for (let start = 0; start < text.length; start += chunkChars - chunkOverlap) {
+    parts.push(text.slice(start, start + chunkChars))
+    if (start + chunkChars >= text.length) break
+  }
+  return parts
+}
+
+/**
+ * Decodes %XX escapes (and `+` as space when asked) once. Invalid escapes stay as written. When the
+ * decoded bytes are not UTF-8 the value is kept undecoded (so `%c0%af` stays visible to the
+ * signatures) and `invalid` is set; `overlong` marks the classic overlong encodings of `/`, `.` etc.
+ */
+export function decodePercent(value: string, plusIsSpace: boolean): { text: string; invalid: boolean; overlong: boolean } {
+  const hasPercent = value.includes('%')
+  if (!hasPercent) return { text: plusIsSpace && value.includes('+') ? value.replaceAll('+', ' ') : value, invalid: false, overlong: false }
+  const bytes: number[] = []
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c === 37 /* % */ && i + 2 < value.length + 0 && isHex(value.charCodeAt(i + 1)) && isHex(value.charCodeAt(i + 2))) {
+      bytes.push(parseInt(value.slice(i + 1, i + 3), 16))
+      i += 2
+    } else if (c === 43 /* + */ && plusIsSpace) {
+      bytes.push(32)
+    } else if (c < 128) {
+      bytes.push(c)
+    } else {
+      const code = value.codePointAt(i) ?? c
+      if (code > 0xffff) i++
+      for (const b of Buffer.from(String.fromCodePoint(code), 'utf8')) bytes.push(b)
+    }
+  }
+  const buffer = Buffer.from(bytes)
+  if (isUtf8(buffer)) return { text: buffer.toString('utf8'), invalid: false, overlong: false }
+  return { text: plusIsSpace ? value.replaceAll('+', ' ') : value, invalid: true, overlong: hasOverlong(buffer) }
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
+}
+
+/** Overlong UTF-8 (C0/C1 leads, E0 80-9F, F0 80-8F): never produced by a real encoder, a classic filter bypass. */
+export function hasOverlong(bytes: Uint8Array): boolean {
+  for (let i = 0; i + 1 < bytes.length; i++) {
+    const b = bytes[i]
+    const n = bytes[i + 1]
+    if ((b === 0xc0 || b === 0xc1) && n >= 0x80 && n <= 0xbf) return true
+    if (b === 0xe0 && n >= 0x80 && n <= 0x9f) return true
+    if (b === 0xf0 && n >= 0x80 && n <= 0x8f) return true
+  }
+  return false
+}
+
+/** The last name in a field path: `query.a[b][file]`, `json.order.file`, `xml.order@file` → `file`. */
+function leafName(field: string): string {
+  let end = field.length
+  if (field.endsWith(']')) {
+    const open = field.lastIndexOf('[')
+    if (open !== -1) {
+      const inner = field.slice(open + 1, end - 1)
+      if (!/^\d+$/.test(inner)) return inner.toLowerCase()
+      end = open
+    }
+  }
+  let start = 0
+  for (let i = end - 1; i >= 0; i--) {
+    const ch = field[i]
+    if (ch === '.' || ch === '@' || ch === '[') {
+      start = i + 1
+      break
+    }
+  }
+  return field.slice(start, end).toLowerCase()
+}
+
+function checkBytesOf(c: Collector, field: string, decoded: { text: string; invalid: boolean; overlong: boolean }): void {
+  if (decoded.overlong) c.flag('overlong-utf8', field, decoded.text)
+  else if (decoded.invalid) c.flag('invalid-utf8', field, decoded.text)
+  if (decoded.text.includes('\0')) c.flag('nul-byte', field, decoded.text)
+}
+
+/** Splits `a=1&b=2` (query or form body), decoding names and values once. */
+function addUrlEncoded(c: Collector, text: string, location: 'query' | 'body' | 'header', prefix: string): void {
+  let start = 0
+  let pairs = 0
+  while (start <= text.length && pairs < maxFields) {
+    let end = text.indexOf('&', start)
+    if (end === -1) end = text.length
+    if (end > start) {
+      pairs++
+      const pair = text.slice(start, end)
+      const eq = pair.indexOf('=')
+      const rawName = eq === -1 ? pair : pair.slice(0, eq)
+      const rawValue = eq === -1 ? '' : pair.slice(eq + 1)
+      const name = decodePercent(rawName, true)
+      const value = decodePercent(rawValue, true)
+      const field = `${prefix}.${name.text}`
+      checkBytesOf(c, field, name)
+      checkBytesOf(c, field, value)
+      c.add('keys', field, name.text)
+      c.add(location, field, value.text)
+    }
+    start = end + 1
+  }
+}
+
+function addJson(c: Collector, value: unknown, field: string, depth: number): void {
+  if (c.fields >= maxFields || c.inspectedChars >= maxTotalChars) {
+    c.truncated = true
+    return
+  }
+  if (typeof value === 'string') {
+    c.add('body', field, value)
+    if (value.includes('\0')) c.flag('nul-byte', field, value)
+    return
+  }
+  if (value === null || typeof value !== 'object') return
+  if (depth >= maxDepth) {
+    c.truncated = true
+    return
+  }
+  if (Array.isArray(value)) {
+    const n = Math.min(value.length, maxFields)
+    for (let i = 0; i < n; i++) addJson(c, value[i], `${field}[${i}]`, depth + 1)
+    return
+  }
+  for (const key of Object.keys(value)) {
+    const child = `${field}.${key}`
+    c.add('keys', child, key)
+    addJson(c, (value as Record<string, unknown>)[key], child, depth + 1)
+    if (c.fields >= maxFields) return
+  }
+}
+
+/** JSON.parse reviver-free check: the one place a key like __proto__ survives is as an own property. */
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) }
+  } catch {
+    return { ok: false }
+  }
+}
+
+function mediaTypeOf(contentType: string | undefined): string {
+  if (contentType === undefined) return ''
+  const semi = contentType.indexOf(';')
+  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase()
+}
+
+function isJsonType(type: string): boolean {
+  return type === 'application/json' || type.endsWith('+json') || type === 'text/json'
+}
+
+function isXmlType(type: string): boolean {
+  return type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml')
+}
+
+// Bodies of these types are binary: inspecting them as text only finds noise.
+function isBinaryType(type: string): boolean {
+  return type.startsWith('image/') || type.startsWith('audio/') || type.startsWith('video/') || type === 'application/octet-stream' ||
+    type === 'application/pdf' || type === 'application/zip' || type === 'application/gzip' || type === 'application/protobuf' ||
+    type === 'application/grpc' || type.startsWith('font/')
+}
+
+const requestLine = /(?:^|\n)(?:GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH|TRACE|CONNECT) \S{1,256} HTTP\/\d\.\d\r?\n/
+
+function addBody(c: Collector, ctx: RequestContext): void {
+  const body = ctx.body
+  if (body.kind !== 'buffered' || body.bytes.length === 0) return
+  const type = mediaTypeOf(ctx.headers['content-type'])
+  if (isBinaryType(type)) return
+  const bytes = body.bytes.length > maxTotalChars ? body.bytes.subarray(0, maxTotalChars) : body.bytes
+  const text = bytes.toString('utf8')
+  // A second request inside the body is what a CL/TE desync leaves behind. The pattern is anchored
+  // on literal method names and bounded, so it stays linear.
+  if (requestLine.test(text.length > 8192 ? text.slice(0, 8192) : text)) c.flag('smuggled-request', 'body', text.slice(0, 60))
+
+  if (isJsonType(type)) {
+    const parsed = ctx.json !== undefined ? { ok: true as const, value: ctx.json } : parseJson(text)
+    if (parsed.ok) {
+      if (typeof parsed.value === 'object' && parsed.value !== null) addJson(c, parsed.value, 'json', 0)
+      else addJson(c, parsed.value, 'json', 0)
+      return
+    }
+    c.flag('type-mismatch', 'body', text)
+  } else if (type === 'application/x-www-form-urlencoded') {
+    if (text.includes('\0')) c.flag('nul-byte', 'body', text)
+    addUrlEncoded(c, text, 'body', 'form')
+    return
+  } else if (type === 'multipart/form-data') {
+    const parts = parseMultipart(bytes, ctx.headers['content-type'] ?? '')
+    if (parts !== undefined) {
+      for (const part of parts) {
+        const field = `multipart.${part.name}`
+        c.add('keys', field, part.name)
+        if (part.filename !== undefined) {
+          c.add('body', `${field}.filename`, part.filename)
+          if (part.filename.includes('\0')) c.flag('nul-byte', `${field}.filename`, part.filename)
+        }
+        if (part.text !== undefined) c.add('body', field, part.text)
+      }
+      return
+    }
+    c.flag('type-mismatch', 'body', text)
+  } else if (isXmlType(type)) {
+    const scanned = scanXml(text)
+    if (scanned !== undefined) {
+      if (scanned.doctype !== undefined) c.add('body', 'xml!doctype', scanned.doctype)
+      for (const [field, value] of scanned.fields) c.add('body', field, value)
+      return
+    }
+    c.flag('type-mismatch', 'body', text)
+  }
+  // Anything else (text/plain, a missing type, or a body that did not parse as its type) is
+  // inspected as one text value.
+  if (text.includes('\0') && !isUtf8(bytes)) return
+  c.add('body', 'body', text)
+}
+
+function addHeaders(c: Collector, ctx: RequestContext): void {
+  const headers = ctx.headers
+  let count = 0
+  for (const name of Object.keys(headers)) {
+    count++
+    if (skippedHeaders.has(name)) continue
+    const raw = headers[name]
+    if (raw === undefined) continue
+    const value = typeof raw === 'string' ? raw : raw.join(', ')
+    const field = `header.${name}`
+    if (value.includes('\0')) c.flag('nul-byte', field, value)
+    const q = name === 'referer' ? value.indexOf('?') : -1
+    if (q !== -1) {
+      // A Referer is a URL: its query arguments are inspected decoded, like our own query's, and
+      // the encoded form is not (browsers encode `../` in a link as `..%2F`).
+      c.add('header', field, value.slice(0, q))
+      addUrlEncoded(c, value.slice(q + 1), 'header', field)
+      continue
+    }
+    c.add('header', field, value)
+    if (name === 'user-agent') c.add('ua', field, value)
+  }
+  if (count > headerCountLimit) c.flag('header-count', 'header', `${count} headers`)
+  const te = headers['transfer-encoding']
+  if (te !== undefined && te.trim().toLowerCase() !== 'chunked') c.flag('transfer-encoding', 'header.transfer-encoding', String(te))
+  const cookie = headers.cookie
+  if (cookie !== undefined) {
+    for (const part of cookie.split(';')) {
+      const eq = part.indexOf('=')
+      const name = (eq === -1 ? part : part.slice(0, eq)).trim()
+      if (name === '') continue
+      const value = decodePercent(eq === -1 ? '' : part.slice(eq + 1).trim(), false)
+      const field = `cookie.${name}`
+      checkBytesOf(c, field, value)
+      c.add('keys', field, name)
+      c.add('cookie', field, isQuotedCookie(value.text) ? value.text.slice(1, -1) : value.text)
+    }
+  }
+}
+
+/** RFC 6265 allows a cookie value in double quotes; only a plain quoted value is unwrapped. */
+function isQuotedCookie(text: string): boolean {
+  return text.length > 1 && text.startsWith('"') && text.endsWith('"') && !text.slice(1, -1).includes('"')
+}
+
+/** Splits the raw request target into path and query, without normalising anything. */
+function splitTarget(url: string): { path: string; query: string } {
+  const q = url.indexOf('?')
+  const hash = url.indexOf('#')
+  const pathEnd = q === -1 ? (hash === -1 ? url.length : hash) : q
+  const query = q === -1 ? '' : url.slice(q + 1, hash > q ? hash : url.length)
+  return { path: url.slice(0, pathEnd), query }
+}
+
+/**
+ * Turns the request into WAF inputs: path, decoded query arguments, headers (User-Agent,
+ * Referer, ...), cookies, and the body flattened to `field path → value` (JSON, urlencoded,
+ * multipart, XML, else text). Reads the raw request target, not the gateway's normalised path,
+ * because the normalisation would hide the traversal we look for. Linear in the input and bounded
+ * by maxValueChars, maxTotalChars and maxFields.
+ */
+export function collectInputs(ctx: RequestContext, inspectBody: boolean, classify?: ExclusionClassifier): WafInputs {
+  const c = new Collector(classify)
+  const { path, query } = splitTarget(ctx.url)
+  const decodedPath = decodePercent(path, false)
+  checkBytesOf(c, 'path', decodedPath)
+  c.add('path', 'path', decodedPath.text)
+  c.add('rawpath', 'path', path)
+  const segments = decodedPath.text.split('/')
+  for (const segment of segments) if (segment.length > 0) c.add('segment', 'path', segment)
+  if (query.length > 0) addUrlEncoded(c, query, 'query', 'query')
+  addHeaders(c, ctx)
+  if (inspectBody) addBody(c, ctx)
+  return { payloads: c.payloads, findings: c.findings, inspectedChars: c.inspectedChars, truncated: c.truncated }
+}

@@ -1,0 +1,84 @@
+import type { Location, Signature } from './types.js'
+
+const params: Location[] = ['query', 'body', 'cookie', 'header', 'segment']
+// Regex signatures also read the whole path: splitting it at `/` would cut `/**/` comment padding apart.
+const paramsAndPath: Location[] = [...params, 'path']
+const sep = String.raw`(?:\s|/\*.*?\*/|\+|\(|\))`
+
+/**
+ * SQL injection. libinjection (is_sqli) carries paranoia 1 because it parses SQL tokens rather than
+ * spotting words, so "O'Brien" or "select a new size" stay quiet; the regexes cover what it is known
+ * to miss: time-based probes, UNION with comment padding, stacked queries, and error-based helpers.
+ */
+export const sqliSignatures: Signature[] = [
+  { id: 'sqli-001', family: 'sqli', name: 'SQL injection (libinjection)', paranoia: 1, severity: 'critical', on: params, match: { op: 'is_sqli' }, transforms: ['remove_nulls'] },
+  { id: 'sqli-002', family: 'sqli', name: 'SQL injection, double URL-encoded (libinjection)', paranoia: 1, severity: 'critical', on: ['query', 'body', 'cookie'], match: { op: 'is_sqli' }, transforms: ['url_decode', 'remove_nulls'] },
+  {
+    id: 'sqli-003', family: 'sqli', name: 'Time-based blind SQL injection (sleep, benchmark, pg_sleep, waitfor delay)', paranoia: 1, severity: 'critical', on: paramsAndPath,
+    match: { op: 'regex', regex: String.raw`(?:\b(?:sleep|pg_sleep)\s*\(\s*[\d(@'"]|\bbenchmark\s*\(\s*\d+\s*,|\bwaitfor\s+(?:delay|time)\s+['"\d]|\bdbms_(?:pipe\.receive_message|lock\.sleep)\s*\(|\brandomblob\s*\(\s*\d{5,}|\bgenerate_series\s*\(\s*1\s*,\s*\d{6,})` },
+    transforms: ['url_decode', 'remove_comments', 'lowercase'],
+  },
+  {
+    id: 'sqli-004', family: 'sqli', name: 'UNION SELECT, also padded with comments or parentheses', paranoia: 1, severity: 'critical', on: paramsAndPath,
+    match: { op: 'regex', regex: String.raw`\bunion${sep}+(?:all${sep}+|distinct${sep}+)?(?:/\*!\d*\s*)?select\b` },
+    transforms: ['url_decode', 'lowercase'],
+  },
+  {
+    id: 'sqli-005', family: 'sqli', name: 'Stacked query after a statement terminator', paranoia: 1, severity: 'critical', on: paramsAndPath,
+    match: { op: 'regex', regex: String.raw`;\s*(?:drop\s+(?:table|database|schema|user|function|procedure)|truncate\s+table|alter\s+(?:table|user|database)|delete\s+from|insert\s+into\s+[\w.\x60"\[\]]+\s*(?:\(|values|select)|update\s+[\w.\x60"\[\]]+\s+set\s+[\w\x60"]+\s*=|exec(?:ute)?\s*(?:\(|xp_|sp_|master\.|immediate)|declare\s+@|shutdown\b|create\s+(?:table|user|function|procedure|trigger))` },
+    transforms: ['url_decode', 'remove_comments', 'compress_whitespace', 'lowercase'],
+  },
+  {
+    id: 'sqli-006', family: 'sqli', name: 'Quote or number followed by a boolean tautology', paranoia: 1, severity: 'critical', on: params,
+    match: { op: 'regex', regex: String.raw`['"\)]\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?['"]?(\w{1,20})['"]?\s*(?:=|<>|!=|<=>|\blike\b|>=|<=)\s*['"]?\w{0,20}['"]?\s*(?:--|#|/\*|;|$|\)|\s+(?:or|and|limit|order|group)\b)|['"\)]\s*(?:or|and)\s+\w{1,30}\s+(?:not\s+)?(?:like|rlike|regexp|in|between)\s+['"(\d]` },
+    transforms: ['url_decode', 'lowercase'],
+  },
+  {
+    id: 'sqli-007', family: 'sqli', name: 'Login bypass: a name closed by a quote and a comment', paranoia: 1, severity: 'critical', on: paramsAndPath,
+    match: { op: 'regex', regex: String.raw`^[\w@.\-]{0,64}['"\x60]\s*\)?\s*(?:--|#|/\*|;\s*--)` },
+    transforms: ['url_decode'],
+  },
+  {
+    id: 'sqli-008', family: 'sqli', name: 'SQL error-based or metadata probe (information_schema, extractvalue, @@version, xp_cmdshell, into outfile)', paranoia: 1, severity: 'critical', on: paramsAndPath,
+    match: {
+      op: 'regex',
+      regex: String.raw`(?:\binformation_schema\b|\b(?:extractvalue|updatexml|load_file|group_concat|json_keys|pg_read_file|utl_inaddr\.get_host_name|utl_http\.request|sys_eval|sys_exec)\s*\(|@@(?:version|datadir|hostname|basedir)\b|\bxp_(?:cmdshell|regread|dirtree)\b|\binto\s+(?:out|dump)file\b|\bsqlite_master\b|\bpg_(?:catalog|shadow|user)\b|\bsysobjects\b|\bmysql\.user\b|\bsys\.(?:tables|columns|objects)\b|\ball_tables\b|\bv\$version\b|\bcase\s+when\s+.{1,60}\s+then\s+.{1,60}\s+else\b.{0,40}\bend\b)`,
+    },
+    transforms: ['url_decode', 'remove_comments', 'lowercase'],
+  },
+  {
+    id: 'sqli-009', family: 'sqli', name: 'ORDER BY / GROUP BY column probing after a quote or number', paranoia: 1, severity: 'critical', on: paramsAndPath,
+    match: { op: 'regex', regex: String.raw`(?:^|['"\)])\s*(?:order|group)\s+by\s+\d{1,3}\s*(?:--|#|/\*|,|$|;|\))` },
+    transforms: ['url_decode', 'remove_comments', 'lowercase'],
+  },
+  {
+    id: 'sqli-010', family: 'sqli', name: 'SQL string building with char()/concat() on hex or codes', paranoia: 1, severity: 'critical', on: paramsAndPath,
+    match: { op: 'regex', regex: String.raw`\b(?:char|chr|concat|concat_ws)\s*\(\s*(?:0x[0-9a-f]{2,}|\d{2,3}\s*,\s*\d{2,3})|\bconvert\s*\(\s*int\s*,|\bcast\s*\(.{1,80}\bas\s+(?:int|char|varchar|numeric)\b.{0,10}\)\s*(?:--|=|>|<|\))` },
+    transforms: ['url_decode', 'lowercase'],
+  },
+  {
+    id: 'sqli-011', family: 'sqli', name: 'Numeric parameter followed by boolean SQL logic', paranoia: 1, severity: 'critical', on: params,
+    match: { op: 'regex', regex: String.raw`^\s*-?\d+\s*['"\)]?\s+(?:and|or|xor|&&|\|\|)\s+(?:\d+\s*(?:=|<|>|<>|!=)\s*\d+|true|false|null|not|exists|sleep|\(|'|")` },
+    transforms: ['url_decode', 'lowercase'],
+  },
+  {
+    id: 'sqli-012', family: 'sqli', name: 'SQL keywords in sequence: select ... from, insert into ... values', paranoia: 2, severity: 'critical', on: params,
+    match: { op: 'regex', regex: String.raw`\bselect\b.{1,100}\bfrom\b.{1,100}\b(?:where|limit|order|group|union)\b|\binsert\s+into\b.{1,100}\bvalues\b|\bdelete\s+from\s+\w+\s+where\b|\bdrop\s+table\b` },
+    transforms: ['url_decode', 'remove_comments', 'lowercase'],
+  },
+  {
+    id: 'sqli-013', family: 'sqli', name: 'SQL comment sequence after a quote', paranoia: 2, severity: 'warning', on: params,
+    match: { op: 'regex', regex: String.raw`['"]\s*(?:--|#|/\*)` },
+    transforms: ['url_decode'],
+  },
+  {
+    id: 'sqli-014', family: 'sqli', name: 'SQL keyword pair: union ... select, select ... from', paranoia: 3, severity: 'warning', on: params,
+    match: { op: 'regex', regex: String.raw`\bunion\b.{0,100}\bselect\b|\bselect\b.{1,100}\bfrom\b` },
+    transforms: ['url_decode', 'lowercase'],
+  },
+  {
+    id: 'sqli-015', family: 'sqli', name: 'SQL metacharacters: quote with semicolon or comment', paranoia: 4, severity: 'notice', on: params,
+    match: { op: 'regex', regex: String.raw`['"\x60].{0,40}(?:;|--|/\*|\|\|)` },
+    transforms: ['url_decode'],
+  },
+]
