@@ -102,3 +102,77 @@ routes:
     expect(Object.keys(openapi.body.paths as object)).toContain('/api/calls/{requestId}')
   })
 })
+
+describe('admin API: subscriptions', () => {
+  let upstream: TestUpstream
+  let gateway: TestGateway
+  const call = async (method: string, path: string, token: string, body?: unknown) => {
+    const res = await request(`${gateway.adminUrl}${path}`, {
+      method: method as 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> }
+  }
+  const order = async () => {
+    const res = await request(`${gateway.url}/orders`, { headers: { 'x-api-key': 'acme-key' } })
+    const body = (await res.body.json()) as { rule?: string }
+    return { status: res.statusCode, rule: body.rule }
+  }
+
+  beforeAll(async () => {
+    upstream = await startUpstream()
+    gateway = await startTestGateway(`
+admin:
+  tokens:
+    - "${adminToken}"
+    - { token: "${viewerToken}", role: viewer }
+    - { token: "${acmeAdminToken}", role: tenant-admin, tenant: acme }
+    - { token: "globex-admin-token-0123456789", role: tenant-admin, tenant: globex }
+tenants: [ { name: acme, admins: [ "alice@acme.test" ] }, { name: globex } ]
+apis: [ { name: orders-api, tenant: acme, routes: [ orders ], subscription: required } ]
+subscriptions: [ { id: 12, consumer: acme-app, api: orders-api, state: pending } ]
+upstreams: { api: { targets: [ "${upstream.url}" ] } }
+consumers: [ { name: acme-app, tenant: acme, keys: [ "sha256:${sha('acme-key')}" ] } ]
+routes:
+  - { name: orders, match: { path: /orders }, upstream: api, policies: { auth: { methods: [ key ] }, subscription: {} } }
+`)
+  })
+  afterAll(async () => {
+    await gateway.close(100)
+    await upstream.close()
+  })
+
+  it('a pending subscription is refused until its tenant admin approves it; viewers and other tenants cannot', async () => {
+    expect(await order()).toEqual({ status: 403, rule: 'pending' })
+    const queue = await call('GET', '/api/subscriptions?state=pending', viewerToken)
+    expect((queue.body.subscriptions as { id: string }[]).map((s) => s.id)).toEqual(['12'])
+
+    expect((await call('POST', '/api/subscriptions/12/approve', viewerToken, {})).status).toBe(403)
+    expect((await call('POST', '/api/subscriptions/12/approve', 'globex-admin-token-0123456789', {})).status).toBe(403)
+    expect(await order()).toEqual({ status: 403, rule: 'pending' })
+
+    const approved = await call('POST', '/api/subscriptions/12/approve', acmeAdminToken, {})
+    expect(approved.status).toBe(200)
+    expect(await order()).toMatchObject({ status: 200 })
+
+    const revoked = await call('POST', '/api/subscriptions/12/revoke', adminToken, { reason: 'contract ended' })
+    expect(revoked.status).toBe(200)
+    expect(await order()).toEqual({ status: 403, rule: 'revoked' })
+    expect((await call('POST', '/api/subscriptions/12/approve', adminToken, {})).status).toBe(409)
+  })
+
+  it('validates bodies and names the field', async () => {
+    const res = await call('POST', '/api/subscriptions', adminToken, { consumer: 'acme-app' })
+    expect(res.status).toBe(400)
+    expect(String(res.body.detail)).toContain('api')
+  })
+
+  it('writes every admin action to the audit log', async () => {
+    const audit = await call('GET', '/api/audit', adminToken)
+    const actions = (audit.body.entries as { action: string; actor: string }[]).map((e) => e.action)
+    expect(actions).toContain('subscription.approve')
+    expect(actions).toContain('subscription.revoke')
+    expect((await call('GET', '/api/audit', viewerToken)).status).toBe(403)
+  })
+})

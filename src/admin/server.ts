@@ -8,9 +8,10 @@ import { createTokenVerifier } from './auth.js'
 import { buildOpenApi } from './openapi.js'
 import { callEndpoints } from './routes/calls.js'
 import { configEndpoints } from './routes/config.js'
-import type { AdminDeps, AdminEndpoint } from './types.js'
+import { tenancyEndpoints } from './routes/tenancy.js'
+import type { AdminDeps, AdminEndpoint, AuditEntry } from './types.js'
 
-export const adminEndpoints: AdminEndpoint[] = [...callEndpoints, ...configEndpoints]
+export const adminEndpoints: AdminEndpoint[] = [...callEndpoints, ...configEndpoints, ...tenancyEndpoints]
 
 export interface AdminServer {
   url: string
@@ -27,6 +28,33 @@ function problem(res: ServerResponse, status: number, title: string, detail: str
   send(res, status, { type: `/problems/admin/${title.toLowerCase().replace(/[^a-z]+/g, '-').replace(/-$/, '')}`, title, status, detail, ...extra }, 'application/problem+json', headers)
 }
 
+/** Reads a JSON request body of at most 64 KiB. */
+function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > 64 * 1024) {
+        resolve({ ok: false, status: 413, message: 'Admin request bodies are limited to 64 KiB.' })
+        req.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      if (text.trim() === '') return resolve({ ok: true, value: undefined })
+      try {
+        resolve({ ok: true, value: JSON.parse(text) })
+      } catch (error) {
+        resolve({ ok: false, status: 400, message: `The body is not valid JSON: ${(error as Error).message}` })
+      }
+    })
+    req.on('error', () => resolve({ ok: false, status: 400, message: 'The request body could not be read.' }))
+  })
+}
+
 /**
  * The admin API on `admin.listen`: `/openapi.json` and `/metrics` without a token, every
  * `/api/` call with `Authorization: Bearer <admin token>` (401 missing/unknown, 403 when the
@@ -38,6 +66,9 @@ export async function startAdminServer(
   options: { listen?: string; logger: Logger },
 ): Promise<AdminServer> {
   const verify = createTokenVerifier(admin.tokens)
+  // The audit log, newest last. In memory and bounded for now: it is also written to the
+  // structured log, which is where it survives a restart until the store keeps it.
+  const auditLog: AuditEntry[] = []
   const router = FindMyWay({ ignoreTrailingSlash: true })
   const openapi = JSON.stringify(buildOpenApi(adminEndpoints))
   for (const endpoint of adminEndpoints) router.on(endpoint.method, endpoint.path, () => undefined, endpoint)
@@ -52,6 +83,12 @@ export async function startAdminServer(
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin')
     if (req.method === 'GET' && url.pathname === '/openapi.json') return send(res, 200, openapi)
+    if (req.method === 'GET' && url.pathname === '/api/audit') {
+      const check = verify(req.headers.authorization)
+      if (!check.ok) return problem(res, 401, 'Admin token required', 'Send Authorization: Bearer <admin token>.', {}, { 'www-authenticate': 'Bearer realm="gatehouse-admin"' })
+      if (check.principal.role !== 'admin') return problem(res, 403, 'Not permitted', 'Only admin tokens may read the audit log.')
+      return send(res, 200, { entries: [...auditLog].reverse() })
+    }
     if (req.method === 'GET' && url.pathname === '/metrics') {
       if (!deps.metrics) return problem(res, 404, 'Metrics off', 'Metrics are not enabled on this gateway.')
       const metrics = await deps.metrics()
@@ -79,7 +116,25 @@ export async function startAdminServer(
       }
       query = parsed.data
     }
-    const result = await endpoint.handle({ principal, params: found.params as Record<string, string>, query: query as Record<string, unknown> }, deps)
+    let body: unknown
+    if (endpoint.body) {
+      const raw = await readJson(req)
+      if (!raw.ok) return problem(res, raw.status, raw.status === 413 ? 'Body too large' : 'Invalid JSON', raw.message)
+      const parsed = endpoint.body.safeParse(raw.value)
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || String((i as { keys?: string[] }).keys ?? ''), message: i.message }))
+        return problem(res, 400, 'Invalid body', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { errors: issues })
+      }
+      body = parsed.data
+    }
+    const audit = (action: string, target: string, detail: Record<string, unknown> = {}) => {
+      options.logger.info({ audit: { actor: principal.name, role: principal.role, action, target, ...detail } }, 'admin action')
+      const entry: AuditEntry = { time: Date.now(), actor: principal.name, role: principal.role, action, target, detail }
+      auditLog.push(entry)
+      if (auditLog.length > 1000) auditLog.shift()
+      deps.onAudit?.(entry)
+    }
+    const result = await endpoint.handle({ principal, params: found.params as Record<string, string>, query: query as Record<string, unknown>, body, audit }, deps)
     if (result.status >= 400) {
       const body = result.body as { title?: string; detail?: string }
       return problem(res, result.status, body.title ?? 'Error', body.detail ?? '')

@@ -9,12 +9,26 @@ export interface AdminDeps {
   store: CallLogStore | undefined
   /** Prometheus exposition, when observability is wired. */
   metrics?(): Promise<{ contentType: string; body: string }>
+  /** Receives every admin action (the audit log). */
+  onAudit?(entry: AuditEntry): void
 }
 
-export interface AdminRequest<Query = Record<string, unknown>> {
+export interface AuditEntry {
+  time: number
+  actor: string
+  role: string
+  action: string
+  target: string
+  detail: Record<string, unknown>
+}
+
+export interface AdminRequest<Query = Record<string, unknown>, Body = unknown> {
   principal: AdminPrincipal
   params: Record<string, string>
   query: Query
+  body: Body
+  /** Records an admin action in the audit log. */
+  audit(action: string, target: string, detail?: Record<string, unknown>): void
 }
 
 export interface AdminResult {
@@ -23,15 +37,17 @@ export interface AdminResult {
 }
 
 /** One admin endpoint: its route, who may call it, its query schema (validated), its handler. */
-export interface AdminEndpoint<Q extends z.ZodType = z.ZodType> {
+export interface AdminEndpoint<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   path: string
   summary: string
   action: 'read' | 'write'
   query?: Q
-  handle(request: AdminRequest<z.output<Q>>, deps: AdminDeps): Promise<AdminResult>
+  /** JSON body schema; the server answers 400 naming the field when it does not match. */
+  body?: B
+  handle(request: AdminRequest<z.output<Q>, z.output<B>>, deps: AdminDeps): Promise<AdminResult>
 }
 
-export function defineEndpoint<Q extends z.ZodType>(endpoint: AdminEndpoint<Q>): AdminEndpoint<Q> {
+export function defineEndpoint<Q extends z.ZodType, B extends z.ZodType = z.ZodType>(endpoint: AdminEndpoint<Q, B>): AdminEndpoint<Q, B> {
   return endpoint
 }
