@@ -157,3 +157,28 @@ describe('explain levels', () => {
     }
   })
 })
+
+describe('hideCredentials', () => {
+  it("keeps the gateway's credentials away from the upstream when asked", async () => {
+    const upstream = await startUpstream()
+    const gateway = await startTestGateway(`
+upstreams: { orders: { targets: [ "${upstream.url}" ] } }
+consumers: [ { name: writer, keys: [ "sha256:${sha('writer-key')}" ] } ]
+routes:
+  - { name: hidden, match: { path: /hidden }, upstream: orders, policies: { auth: { methods: [ key ], hideCredentials: true } } }
+  - { name: shown, match: { path: /shown }, upstream: orders, policies: { auth: { methods: [ key ] } } }
+`)
+    try {
+      for (const path of ['/hidden', '/shown']) {
+        const res = await request(`${gateway.url}${path}`, { headers: { 'x-api-key': 'writer-key' } })
+        await res.body.dump()
+        expect(res.statusCode).toBe(200)
+      }
+      expect(upstream.requests[0].headers['x-api-key']).toBeUndefined()
+      expect(upstream.requests[1].headers['x-api-key']).toBe('writer-key')
+    } finally {
+      await gateway.close(100)
+      await upstream.close()
+    }
+  })
+})

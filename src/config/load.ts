@@ -72,7 +72,17 @@ export function loadConfigText(
     problems.push({ file: displayName, line: pos.line, col: pos.col, path: '', message, severity: 'error' })
   })
 
-  const raw: unknown = doc.toJS() ?? {}
+  let raw: unknown
+  try {
+    raw = doc.toJS() ?? {}
+  } catch (error) {
+    // yaml throws, instead of reporting, for an alias without its anchor and for alias bombs.
+    let offset = 0
+    visit(doc, { Alias(_key, node) { offset = node.range?.[0] ?? 0; return visit.BREAK } })
+    const pos = lines.linePos(offset)
+    problems.push({ file: displayName, line: pos.line, col: pos.col, path: '', message: `YAML: ${firstLine((error as Error).message)}`, severity: 'error' })
+    return { ok: false, file: displayName, problems }
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     problems.push({ file: displayName, line: 1, col: 1, path: '', message: 'expected a mapping of settings (listen, upstreams, routes, ...)', severity: 'error' })
     return { ok: false, file: displayName, problems }

@@ -50,6 +50,20 @@ export interface CompileDeps {
   shared: Map<string, unknown>
   /** Upstream groups of the previous runtime, reused when their config is unchanged. */
   previous?: Runtime
+  /**
+   * `gatehouse explain`: nothing shared with running gateways is touched (no Redis, so a dry
+   * run never spends a real rate-limit quota; counters start empty).
+   */
+  dryRun?: boolean
+}
+
+/**
+ * Closes what policies keep in the shared map across reloads (Redis clients, caches with
+ * timers): every value with a `close()` method. Called when a gateway or a dry run ends.
+ */
+export async function closeShared(shared: Map<string, unknown>): Promise<void> {
+  const closable = [...shared.values()].filter((v): v is { close(): unknown } => typeof (v as { close?: unknown } | null)?.close === 'function')
+  await Promise.all(closable.map(async (v) => { await v.close() }))
 }
 
 /** Compiles a validated config. Throws GatewayError('config.compile') for what validation could not catch. */
@@ -85,7 +99,7 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
     for (const policy of ordered) {
       const policyConfig = policyConfigs[policy.configKey]
       if (policyConfig === undefined) continue
-      const evaluate = policy.compile(policyConfig, { clock: deps.clock, consumers, routeName: route.name, shared: deps.shared, env: deps.env, redisUrl: config.redis, tenancy })
+      const evaluate = policy.compile(policyConfig, { clock: deps.clock, consumers, routeName: route.name, shared: deps.shared, env: deps.env, redisUrl: deps.dryRun ? undefined : config.redis, tenancy })
       layers.push({ name: policy.name, order: policy.order, evaluate, needsBody: policy.needsBody?.(policyConfig) ?? false })
       const limit = policy.bodyLimitBytes?.(policyConfig)
       if (limit !== undefined) bodyLimitBytes = limit

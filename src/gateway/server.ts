@@ -16,7 +16,7 @@ import type { GatehouseConfig } from '../config/schema.js'
 import { openStore } from '../store/open-store.js'
 import type { CallLogStore, CallRecord } from '../store/types.js'
 import { readBodyBounded } from './body.js'
-import { compileRuntime, type CompiledRoute, type Runtime } from './compile.js'
+import { closeShared, compileRuntime, type CompiledRoute, type Runtime } from './compile.js'
 import type { ClientCertificate, RequestContext } from './context.js'
 import { createContext } from './create-context.js'
 import { parseListen, urlFor } from './listen.js'
@@ -301,6 +301,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await closed
       clearTimeout(timer)
       await Promise.all([...runtime.upstreams.values()].map((g) => g.close()))
+      await closeShared(shared)
       await store?.close()
     },
   }

@@ -661,6 +661,30 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
   return { append, query, get, flush, close, stats, ready, spoolDir: spool.dir }
 }
 
+/**
+ * The SQL of a `CallQuery`, newest first. Exported for the plan test. ORDER BY names the table's
+ * columns (`calls.time`) on purpose: a bare `time` would mean the float8 output column of the
+ * same name, which no index covers, and every query would sort the whole table.
+ */
+export function buildCallQuery(q: CallQuery): { sql: string; params: (string | number)[] } {
+  const where: string[] = []
+  const params: (string | number)[] = []
+  const bind = (value: string | number): string => {
+    params.push(value)
+    return `$${params.length}`
+  }
+  if (q.denied) where.push('status >= 400')
+  for (const key of ['route', 'consumer', 'tenant', 'layer'] as const) {
+    const value = q[key]
+    if (value !== undefined) where.push(`${key} = ${bind(value)}`)
+  }
+  if (q.status !== undefined) where.push(`status = ${bind(Math.trunc(q.status))}`)
+  if (q.since !== undefined) where.push(`time >= ${bind(Math.trunc(q.since))}`)
+  if (q.until !== undefined) where.push(`time < ${bind(Math.trunc(q.until))}`)
+  const sql = `SELECT ${selectColumns} FROM calls${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY calls.time DESC, calls.id DESC LIMIT ${bind(clampLimit(q.limit))}`
+  return { sql, params }
+}
+
 /** `query` and `get` on a pool; `prepare` runs before each read (the writer's store migrates there). */
 function createReads(pool: pg.Pool, target: string, prepare: () => Promise<void>): Pick<CallLogStore, 'query' | 'get'> {
   async function read<T>(work: () => Promise<T>, empty: T): Promise<T> {
@@ -678,21 +702,7 @@ function createReads(pool: pg.Pool, target: string, prepare: () => Promise<void>
   }
 
   async function query(q: CallQuery): Promise<CallRecord[]> {
-    const where: string[] = []
-    const params: (string | number)[] = []
-    const bind = (value: string | number): string => {
-      params.push(value)
-      return `$${params.length}`
-    }
-    if (q.denied) where.push('status >= 400')
-    for (const key of ['route', 'consumer', 'tenant', 'layer'] as const) {
-      const value = q[key]
-      if (value !== undefined) where.push(`${key} = ${bind(value)}`)
-    }
-    if (q.status !== undefined) where.push(`status = ${bind(Math.trunc(q.status))}`)
-    if (q.since !== undefined) where.push(`time >= ${bind(Math.trunc(q.since))}`)
-    if (q.until !== undefined) where.push(`time < ${bind(Math.trunc(q.until))}`)
-    const sql = `SELECT ${selectColumns} FROM calls${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC LIMIT ${bind(clampLimit(q.limit))}`
+    const { sql, params } = buildCallQuery(q)
     const rows = await read(async () => (await pool.query<CallRow>(sql, params)).rows, [])
     return rows.map(rowToRecord)
   }
@@ -703,7 +713,7 @@ function createReads(pool: pg.Pool, target: string, prepare: () => Promise<void>
     // ULIDs are upper case; people retype them in lower case.
     const candidates = id === id.toUpperCase() ? [id] : [id, id.toUpperCase()]
     for (const candidate of candidates) {
-      const exact = await read(async () => (await pool.query<CallRow>(`SELECT ${selectColumns} FROM calls WHERE request_id = $1 ORDER BY time DESC LIMIT 1`, [candidate])).rows, [])
+      const exact = await read(async () => (await pool.query<CallRow>(`SELECT ${selectColumns} FROM calls WHERE request_id = $1 ORDER BY calls.time DESC LIMIT 1`, [candidate])).rows, [])
       if (exact.length > 0) return rowToRecord(exact[0])
     }
     if (id.length < 8) return null

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { shortRuleName, type Denial } from '../../core/denial.js'
 import { systemClock } from '../../core/clock.js'
 import { formatProblem, loadConfigFile } from '../../config/load.js'
-import { compileRuntime } from '../../gateway/compile.js'
+import { closeShared, compileRuntime } from '../../gateway/compile.js'
 import type { BodyState } from '../../gateway/context.js'
 import { createContext } from '../../gateway/create-context.js'
 import { runPipeline } from '../../gateway/pipeline.js'
@@ -63,7 +63,8 @@ export const explainCommand: Command = {
       for (const problem of loaded.problems) io.stderr(`${formatProblem(problem)}\n`)
       return exitCodes.usage
     }
-    const runtime = compileRuntime(loaded.config, { clock: systemClock, env: io.env, shared: new Map() })
+    const shared = new Map<string, unknown>()
+    const runtime = compileRuntime(loaded.config, { clock: systemClock, env: io.env, shared, dryRun: true })
     try {
       const ctx = createContext({ method, url: `${url.pathname}${url.search}`, headers, socket: { remoteAddress: values.ip ?? '127.0.0.1' } }, runtime.resolveClientIp, Date.now())
       ctx.trail.push({ layer: 'request-id', result: 'allow', ms: 0 })
@@ -109,6 +110,7 @@ export const explainCommand: Command = {
       return denial ? exitCodes.denied : exitCodes.ok
     } finally {
       await Promise.all([...runtime.upstreams.values()].map((g) => g.close()))
+      await closeShared(shared)
     }
   },
 }

@@ -349,6 +349,10 @@ function compileAuthn(config: AuthnConfig, deps: PolicyDeps): (ctx: RequestConte
     return false
   }
 
+  // hideCredentials: the proven credential's headers do not go upstream.
+  const hidden = config.hideCredentials ? [...new Set([keyHeader.toLowerCase(), 'authorization', 'signature'])] : undefined
+  const passed = hidden === undefined ? (verdict: Verdict) => verdict : (verdict: Verdict): Verdict => ({ ...(verdict as Allow), dropUpstreamHeaders: hidden })
+
   return function evaluateAuthn(ctx: RequestContext): Verdict | Promise<Verdict> {
     let authorization = noAuthorization
     let unsupportedScheme: string | undefined
@@ -368,7 +372,7 @@ function compileAuthn(config: AuthnConfig, deps: PolicyDeps): (ctx: RequestConte
       const outcome = handlers[i].check(ctx, authorization)
       if (outcome === undefined) continue
       if (isPromise<Outcome>(outcome)) (pending ??= []).push(outcome)
-      else if (outcome.kind === 'allow') return outcome
+      else if (outcome.kind === 'allow') return passed(outcome)
       else (failures ??= []).push(outcome)
     }
     if (pending === undefined) {
@@ -378,7 +382,7 @@ function compileAuthn(config: AuthnConfig, deps: PolicyDeps): (ctx: RequestConte
     return Promise.all(pending).then((outcomes) => {
       for (const outcome of outcomes) {
         if (outcome === undefined) continue
-        if (outcome.kind === 'allow') return outcome
+        if (outcome.kind === 'allow') return passed(outcome)
         ;(failures ??= []).push(outcome)
       }
       return finish(failures, unsupportedScheme, ctx)

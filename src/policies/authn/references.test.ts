@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { formatProblem, loadConfigText } from '../../config/load.js'
 import { checkAuthnReferences } from './references.js'
 
 describe('auth references checked against the whole file', () => {
@@ -30,5 +31,30 @@ describe('auth references checked against the whole file', () => {
   it('ignores blocks too broken to read', () => {
     expect(checkAuthnReferences({ basic: { users: 'nope' }, hmac: null }, consumers, {})).toEqual([])
     expect(checkAuthnReferences('auth', consumers, {})).toEqual([])
+  })
+})
+
+describe('gatehouse check on auth references', () => {
+  it('reports them with file:line:col before the gateway ever starts', () => {
+    const text = [
+      'upstreams: { app: { targets: [ "http://127.0.0.1:9" ] } }',
+      'consumers:',
+      '  - { name: partner }',
+      'routes:',
+      '  - name: signed',
+      '    match: { path: /signed }',
+      '    upstream: app',
+      '    policies:',
+      '      auth:',
+      '        methods: [ hmac ]',
+      '        hmac: { keys: [ { id: k1, secret: "env:UNSET_HMAC", consumer: partnr } ] }',
+      '',
+    ].join('\n')
+    const result = loadConfigText(text, 'g.yaml', {})
+    expect(result.ok).toBe(false)
+    expect(result.ok ? [] : result.problems.map(formatProblem)).toEqual([
+      expect.stringMatching(/^g\.yaml:11:\d+ routes\[0\]\.policies\.auth\.hmac\.keys\[0\]\.secret: environment variable UNSET_HMAC is not set/),
+      expect.stringMatching(/^g\.yaml:11:\d+ routes\[0\]\.policies\.auth\.hmac\.keys\[0\]\.consumer: unknown consumer 'partnr'; defined consumers: partner$/),
+    ])
   })
 })

@@ -313,6 +313,10 @@ const MtlsOptions = z
  */
 export const AuthnConfig = z
   .strictObject({
+    hideCredentials: z
+      .boolean()
+      .default(false)
+      .describe("Remove the credential headers (Authorization, the API key header, Signature) before the request goes upstream, so the gateway's keys and tokens never reach the service behind it. Default false, as in Kong and APISIX, because some upstreams read the JWT themselves. Session cookies and client certificates are left as they are."),
     methods: z
       .array(z.enum(AUTH_METHODS))
       .min(1, { error: `list at least one method: ${AUTH_METHODS.map((m) => `'${m}'`).join(', ')}` })

@@ -28,7 +28,9 @@ describe('csrf policy: who is checked', () => {
   it('skips requests authenticated by an API key or bearer token in a header, even with cookies', () => {
     const verdict = evaluateWith(trusted, { identity: apiKey, headers: { cookie, origin: 'https://evil.example' } })
     expect(verdict).toMatchObject({ kind: 'allow', result: 'skip' })
-    expect(evaluateWith(trusted, { identity: { ...apiKey, method: 'jwt' }, headers: { cookie, origin: 'https://evil.example' } }).kind).toBe('allow')
+    for (const method of ['jwt', 'introspection', 'hmac', 'basic', 'mtls']) {
+      expect(evaluateWith(trusted, { identity: { ...apiKey, method }, headers: { cookie, origin: 'https://evil.example' } }).kind).toBe('allow')
+    }
   })
 
   it('skips anonymous requests without cookies: there is no ambient credential to abuse', () => {

@@ -5,12 +5,14 @@ import { rules } from './rules.js'
 import { CsrfConfig } from './schema.js'
 
 /**
- * Authn methods whose credential travels in a header the page's script must set on purpose
- * (X-API-Key, Authorization: Bearer/Basic/ApiKey) or in the TLS handshake of a non-browser
- * client. A forged cross-site form or fetch cannot attach them, so requests they authenticate
- * are not CSRF-able; only ambient credentials (cookies, sessions) are.
+ * Authn methods whose credential a client attaches on purpose: X-API-Key, Authorization
+ * (Bearer, ApiKey, signatures) or, for mtls, a client certificate. A forged cross-site form or
+ * fetch cannot add a header, so requests they authenticate are not CSRF-able; only ambient
+ * credentials (cookies, sessions) are. Basic and mtls are exempt too, as in Django REST
+ * framework, although a browser can replay a cached Basic login or certificate by itself:
+ * routes that serve browsers should use sessions, which this layer checks.
  */
-const headerCredentialMethods = new Set(['key', 'jwt', 'basic', 'bearer', 'hmac', 'mtls', 'oauth2'])
+const headerCredentialMethods = new Set(['key', 'jwt', 'introspection', 'basic', 'hmac', 'mtls'])
 
 /** Longest Referer parsed; anything longer is treated as unparseable. */
 const maxRefererLength = 4096

@@ -95,6 +95,14 @@ class Collector {
 
   add(location: Location, field: string, value: string): void {
     if (value.length === 0) return
+    // Names are always inspected (`__proto__` is made of "safe" characters); values made only
+    // of characters no signature can start from are not, which spares most ids, numbers, enums,
+    // dates and e-mail addresses the per-rule cost.
+    if (location !== 'keys' && location !== 'ua' && location !== 'command' && isInert(value)) {
+      // A bare word is still an attack in a command parameter (cmd=id).
+      if ((location === 'query' || location === 'body' || location === 'cookie') && commandNames.has(leafName(field))) this.add('command', field, value)
+      return
+    }
     if (this.fields >= maxFields || this.inspectedChars >= maxTotalChars) {
       this.truncated = true
       return
@@ -144,6 +152,20 @@ class Collector {
   flag(check: NativeCheck, field: string, value: string): void {
     if (this.findings.length < 50) this.findings.push({ check, field, excerpt: value })
   }
+}
+
+/**
+ * True for short values of letters, digits and `_ . , : @ + -` only: no space, quote, slash,
+ * bracket, percent sign or operator, so no SQL, markup, path, URL, shell or template syntax.
+ */
+export function isInert(value: string): boolean {
+  if (value.length > 256) return false
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+    if (!alnum && c !== 95 && c !== 46 && c !== 44 && c !== 58 && c !== 64 && c !== 43 && c !== 45) return false
+  }
+  return true
 }
 
 function chunk(text: string): string | string[] {

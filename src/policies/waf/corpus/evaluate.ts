@@ -1,5 +1,4 @@
-import { makeContext } from '../../../testing/make-context.js'
-import { fakeClock } from '../../../testing/fake-clock.js'
+import type { RequestContext } from '../../../gateway/context.js'
 import type { Evaluate, Verdict } from '../../define.js'
 import { wafPolicy } from '../index.js'
 import { families, type Family } from '../rules.js'
@@ -38,15 +37,38 @@ export function corpusCases(): CorpusCase[] {
   return cases
 }
 
-function contextOf(request: CorpusRequest) {
-  return makeContext({ method: request.method, url: request.url, headers: request.headers, ...(request.body !== undefined ? { body: request.body } : {}) })
+/** A request context for a corpus request, as the gateway would build it (kept free of test helpers so the bench can use it from dist/). */
+export function contextFor(request: CorpusRequest, json?: unknown): RequestContext {
+  const q = request.url.indexOf('?')
+  return {
+    id: '01CORPUSREQUEST00000000000',
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    startedAt: 0,
+    receivedAt: 0,
+    clientIp: '127.0.0.1',
+    remoteAddress: '127.0.0.1',
+    secure: false,
+    method: request.method,
+    url: request.url,
+    path: q === -1 ? request.url : request.url.slice(0, q),
+    query: q === -1 ? '' : request.url.slice(q + 1),
+    host: 'api.example.com',
+    headers: { host: 'api.example.com', ...request.headers },
+    params: {},
+    body: request.body === undefined ? { kind: 'streaming' } : { kind: 'buffered', bytes: Buffer.from(request.body) },
+    json,
+    responseHeaders: {},
+    upstreamHeaders: {},
+    trail: [],
+  }
 }
 
 /** Compiles the WAF at a paranoia level, as a route would. */
 export function compileWaf(paranoia: number, extra: Record<string, unknown> = {}): Evaluate {
   // A generous timeout: the corpus measures what the signatures catch, not how busy the machine is.
   const config = WafConfig.parse({ paranoia, timeoutMs: 1000, ...extra })
-  return wafPolicy.compile(config, { clock: fakeClock(), consumers: [], routeName: 'corpus', shared: new Map(), env: {} })
+  return wafPolicy.compile(config, { clock: { now: () => 0 }, consumers: [], routeName: 'corpus', shared: new Map(), env: {} })
 }
 
 export interface CorpusRow {
@@ -82,7 +104,7 @@ export function evaluateCorpus(paranoia: number): CorpusReport {
   let ordinaryTotal = 0
   let ordinaryBlocked = 0
   for (const c of corpusCases()) {
-    const verdict = evaluate(contextOf(c.request)) as Verdict
+    const verdict = evaluate(contextFor(c.request)) as Verdict
     const blocked = verdict.kind === 'deny'
     if (c.family === 'tricky' || c.family === 'ordinary') {
       if (c.family === 'tricky') {
