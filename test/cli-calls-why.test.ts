@@ -223,10 +223,13 @@ describe('gatehouse calls', () => {
     expect(err).toMatch(/no call log at .*nothing-yet/)
   })
 
-  it('explains that PostgreSQL is not available yet', async () => {
-    const { code, err } = await run(callsCommand, ['--store', 'postgres://db.example/gatehouse'])
-    expect(code).toBe(2)
-    expect(err).toMatch(/PostgreSQL/)
+  it('says which PostgreSQL it cannot reach, with exit 2', async () => {
+    // PostgreSQL call logs are read in place (src/store/postgres.test.ts); port 1 refuses at once.
+    const { main } = await import('../src/cli/main.js')
+    const io = createMemoryIo({}, dir)
+    expect(await main(['calls', '--store', 'postgres://gatehouse:secret-pw@127.0.0.1:1/gatehouse'], io)).toBe(2)
+    expect(io.err).toMatch(/PostgreSQL at 127\.0\.0\.1:1\/gatehouse/)
+    expect(io.err).not.toContain('secret-pw')
   })
 
   it.each([

@@ -20,7 +20,7 @@ export const gatewayRules = {
     id: 'gateway.bad-path',
     status: 400,
     title: 'Malformed request path',
-    meaning: 'The path has an invalid percent-encoding or climbs above the root with `..`.',
+    meaning: 'The path is malformed or ambiguous: an invalid or non-UTF-8 percent-encoding, an encoded slash, a backslash, a `;` path parameter, a double-encoded escape, a control character, or `..` climbing above the root.',
     remedy: 'Send a well-formed path.',
   },
   malformedRequest: {

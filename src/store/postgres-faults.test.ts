@@ -3,6 +3,7 @@ import { appendFileSync, cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresStore, type PostgresCallLogStore, type PostgresRecovery, type PostgresStoreOptions, type PostgresStoreProblem } from './postgres.js'
 import { createTestSchema, makeCallRecord, startTcpProxy, type TcpProxy, type TestSchema } from './postgres-test-support.js'
@@ -24,7 +25,7 @@ afterAll(async () => {
   rmSync(tempDir, { recursive: true, force: true })
 })
 
-async function proxy(options: { isDown?: boolean } = {}): Promise<TcpProxy> {
+async function proxy(options: Parameters<typeof startTcpProxy>[0] = {}): Promise<TcpProxy> {
   const started = await startTcpProxy(options)
   proxies.push(started)
   return started
@@ -106,6 +107,74 @@ describe('PostgreSQL call log under faults', () => {
       `${total - stats.written} committed whose acknowledgement was lost (skipped on replay), ` +
       `drained in ${drainSeconds.toFixed(2)} s after the link came back (outage to empty spool: ` +
       `${(recoveries[recoveries.length - 1].ms / 1000).toFixed(2)} s), ${stats.failures} failed attempts, 0 lost, 0 duplicated`)
+  })
+
+  it('sends one INSERT statement per batch of batchSize rows', async () => {
+    let wire = ''
+    let inserts = 0
+    const link = await proxy({
+      onClientData: (chunk) => {
+        // Keep one character less than the statement's start, so a start split across two TCP
+        // reads is counted once and a whole one is never counted twice.
+        wire += chunk.toString('latin1')
+        inserts += wire.split('INSERT INTO calls').length - 1
+        wire = wire.slice(-('INSERT INTO calls'.length - 1))
+      },
+    })
+    const { store } = openObserved(link.port, join(tempDir, 'batches'), { batchSize: 500, batchMs: 60_000 })
+    await store.ready()
+    const time = Date.now()
+    for (let i = 0; i < 2000; i++) store.append(makeCallRecord(i, time, { requestId: `BATCH-${i}` }))
+    await store.flush()
+    expect(await countRows('BATCH-')).toEqual({ rows: 2000, distinct: 2000 })
+    expect(inserts).toBe(4)
+  })
+
+  it('spools instead of waiting forever when the database accepts connections but never answers', async () => {
+    // A network partition or a hung server: TCP connects, nothing comes back.
+    const held = new Set<Socket>()
+    const blackHole = createServer((socket) => {
+      held.add(socket)
+      socket.on('error', () => undefined)
+    })
+    await new Promise<void>((resolveListen) => blackHole.listen(0, '127.0.0.1', resolveListen))
+    try {
+      const { port } = blackHole.address() as AddressInfo
+      const { store, problems } = openObserved(port, join(tempDir, 'black-hole'), { connectTimeoutMs: 200, statementTimeoutMs: 300 })
+      for (let i = 0; i < 100; i++) store.append(makeCallRecord(i, Date.now(), { requestId: `HUNG-${i}` }))
+      await store.flush()
+      expect(store.stats()).toMatchObject({ queued: 0, spooled: 100, written: 0, dropped: 0 })
+      expect(problems[0]?.code).toBe('store.unreachable')
+      await store.close()
+    } finally {
+      for (const socket of held) socket.destroy()
+      await new Promise<void>((resolveClose) => blackHole.close(() => resolveClose()))
+    }
+  })
+
+  it('reports each outage once and each recovery once', async () => {
+    const link = await proxy()
+    const { store, problems, recoveries } = openObserved(link.port, join(tempDir, 'twice-down'))
+    const time = Date.now()
+    let next = 0
+    const appendTen = (): void => {
+      for (let end = next + 10; next < end; next++) store.append(makeCallRecord(next, time, { requestId: `REPEAT-${next}` }))
+    }
+    appendTen()
+    await store.flush()
+    for (let outage = 0; outage < 2; outage++) {
+      await link.stop()
+      appendTen()
+      appendTen()
+      await store.flush()
+      await link.start()
+      await store.flush()
+      appendTen()
+      await store.flush()
+    }
+    expect(await countRows('REPEAT-')).toEqual({ rows: next, distinct: next })
+    expect(problems.map((p) => p.code)).toEqual(['store.unreachable', 'store.unreachable'])
+    expect(recoveries.map((r) => r.rows)).toEqual([20, 20])
   })
 
   it('replays on the next start the rows a store spooled before it was closed during an outage', async () => {

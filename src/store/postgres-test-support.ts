@@ -49,8 +49,11 @@ export interface TcpProxy {
   close(): Promise<void>
 }
 
-/** Starts a proxy on 127.0.0.1 (port 0 unless given) forwarding to the test PostgreSQL. */
-export async function startTcpProxy(options: { isDown?: boolean } = {}): Promise<TcpProxy> {
+/**
+ * Starts a proxy on 127.0.0.1 forwarding to the test PostgreSQL. `isDown` starts it stopped;
+ * `onClientData` sees every byte a client sends (to count statements on the wire).
+ */
+export async function startTcpProxy(options: { isDown?: boolean; onClientData?: (chunk: Buffer) => void } = {}): Promise<TcpProxy> {
   const sockets = new Set<Socket>()
   let server: Server | null = null
   let port = 0
@@ -66,6 +69,7 @@ export async function startTcpProxy(options: { isDown?: boolean } = {}): Promise
           upstream.destroy()
         })
       }
+      if (options.onClientData) client.on('data', options.onClientData)
       client.pipe(upstream)
       upstream.pipe(client)
     })

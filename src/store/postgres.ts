@@ -124,11 +124,15 @@ const columns: readonly { name: keyof CallRow; type: string }[] = [
 
 /**
  * One statement per batch: each column travels as one array parameter and `unnest` zips them
- * back into rows, so 500 rows cost one round trip and one plan regardless of batch size. The
- * conflict target makes a replay of rows that were committed but not acknowledged a no-op.
+ * back into rows, so 500 rows cost one round trip and one plan regardless of batch size.
+ * `ORDER BY` the ordinality hands out ids in append order, so calls logged in the same
+ * millisecond list in the same order as on SQLite. The conflict target makes a replay of rows
+ * that were committed but not acknowledged a no-op.
  */
 const insertSql = `INSERT INTO calls (${columns.map((c) => c.name).join(', ')})
-SELECT * FROM unnest(${columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ')})
+SELECT ${columns.map((c) => c.name).join(', ')}
+FROM unnest(${columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ')}) WITH ORDINALITY AS batch (${columns.map((c) => c.name).join(', ')}, position)
+ORDER BY position
 ON CONFLICT (request_id, time) DO NOTHING`
 
 /** Read back with bigint as float8 (exact below 2^53) and jsonb as text, the shapes `rowToRecord` takes. */
@@ -315,6 +319,9 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     if (!isDown && spool.isEmpty) {
       try {
         await insertWithFallback(rows)
+        // Written directly with nothing spooled: any earlier outage is over.
+        isDropping = false
+        downSince = 0
         // Before settling, so a flush() after old rows were written sees them pruned.
         await pruneIfDue()
         settle(records.length)
@@ -569,7 +576,9 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
           kick()
         })
       }
-    } else if (!batchTimer && !loop) {
+    } else if (!batchTimer) {
+      // Also while the loop is busy (a long replay): the timer marks the batch due, and the
+      // loop takes due batches between replay chunks.
       batchTimer = setTimeout(onBatchTimer, batchMs)
       batchTimer.unref()
     }
@@ -655,6 +664,11 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     }
   }
 
+  // Migrate now, so a wrong URL or a missing grant shows in the log at start rather than with
+  // the first call; a failure is an outage like any other (rows spool, writes retry).
+  ensureSchema().catch((error: unknown) => {
+    if (!isClosed) markDown(error)
+  })
   // A spool left by a crash (or a close during an outage) is replayed as soon as we can.
   if (!spool.isEmpty) setImmediate(kick)
 

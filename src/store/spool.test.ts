@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -111,6 +111,18 @@ describe('Spool', () => {
     const spool = openSpool()
     expect(await drain(spool)).toEqual([['left']])
     expect(readdirSync(dir)).not.toContain('instance-999999')
+  })
+
+  it('leaves a fresh lock of another live process alone', () => {
+    writeFileSync(join(dir, 'LOCK'), String(process.ppid))
+    expect(openSpool().dir).toBe(join(dir, `instance-${process.pid}`))
+  })
+
+  it('takes over a lock nobody touched for a minute, even if its pid now belongs to someone else', () => {
+    writeFileSync(join(dir, 'LOCK'), String(process.ppid))
+    const old = new Date(Date.now() - 5 * 60_000)
+    utimesSync(join(dir, 'LOCK'), old, old)
+    expect(openSpool().dir).toBe(dir)
   })
 
   it('takes over a lock left by a process that is gone', () => {

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs'
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -39,10 +39,11 @@ export interface SpoolAppendResult {
  * a crash at any point leaves every row either on disk or committed (possibly both, which the
  * caller must tolerate).
  *
- * One process owns a directory at a time (a `LOCK` file holding its pid). A second live process
- * pointed at the same directory gets its own `instance-<pid>` subdirectory instead of sharing
- * files; whoever next owns the main directory adopts the segments such a subdirectory left
- * behind once its process is gone.
+ * One process owns a directory at a time (a `LOCK` file holding its pid, touched every few
+ * seconds). A second live process pointed at the same directory gets its own `instance-<pid>`
+ * subdirectory instead of sharing files; whoever next owns the main directory adopts the
+ * segments such a subdirectory left behind once its process is gone. A lock whose pid is dead,
+ * or that nobody touched for a minute (a pid reused after a container restart), is stale.
  */
 export class Spool {
   /** Directory this spool writes to (the configured one, or an `instance-<pid>` under it). */
@@ -55,6 +56,7 @@ export class Spool {
   private sequence = 0
   private chain: Promise<unknown> = Promise.resolve()
   private isClosed = false
+  private readonly heartbeat: NodeJS.Timeout
 
   /** Opens (creating) the directory, takes its lock and finds segments left by earlier runs. Throws on I/O errors. */
   constructor(options: SpoolOptions) {
@@ -73,6 +75,16 @@ export class Spool {
       this.closed.push(name)
       this.totalBytes += statSync(join(this.dir, name)).size
     }
+    const lock = join(this.dir, lockName)
+    this.heartbeat = setInterval(() => {
+      try {
+        const now = new Date()
+        utimesSync(lock, now, now)
+      } catch {
+        // Lock removed by hand: nothing to keep fresh; close() copes.
+      }
+    }, lockTouchMs)
+    this.heartbeat.unref()
   }
 
   /** Bytes on disk across all segments. */
@@ -94,11 +106,14 @@ export class Spool {
     return this.serialise(async () => {
       if (this.isClosed) throw new Error('the spool is closed')
       let text = ''
+      let textBytes = 0
       let written = 0
       for (const row of rows) {
         const line = `${JSON.stringify(row)}\n`
-        if (this.totalBytes + text.length + line.length > this.maxBytes) break
+        const lineBytes = Buffer.byteLength(line, 'utf8')
+        if (this.totalBytes + textBytes + lineBytes > this.maxBytes) break
         text += line
+        textBytes += lineBytes
         written++
       }
       if (written === 0) return { written: 0, refused: rows.length }
@@ -160,6 +175,7 @@ export class Spool {
     return this.serialise(async () => {
       if (this.isClosed) return
       this.isClosed = true
+      clearInterval(this.heartbeat)
       await this.sealCurrent()
       heldLocks.delete(this.dir)
       try {
@@ -198,6 +214,9 @@ export class Spool {
 }
 
 const lockName = 'LOCK'
+/** How often an owner touches its lock, and after how long without a touch a lock is stale. */
+const lockTouchMs = 10_000
+const staleLockMs = 60_000
 const segmentSuffix = '.jsonl'
 const orphanPrefix = 'instance-'
 
@@ -236,7 +255,9 @@ const heldLocks = new Set<string>()
 function isHeld(dir: string): boolean {
   let pid: number
   try {
-    pid = Number.parseInt(readFileSync(join(dir, lockName), 'utf8').trim(), 10)
+    const file = join(dir, lockName)
+    if (Date.now() - statSync(file).mtimeMs > staleLockMs) return false
+    pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10)
   } catch {
     return false
   }

@@ -47,49 +47,59 @@ export type EngineOutcome = { ok: true; matches: WafMatch[] } | { ok: false; rea
 const byId = new Map(signatures.map((s) => [s.id, s]))
 const nativeByCheck = new Map(signatures.filter((s) => s.match.op === 'native').map((s) => [(s.match as { check: string }).check, s]))
 
+function conditionOf(s: Signature, regex?: string): object {
+  const inputs = s.on.map((location) => ({ address: addressOf[location] }))
+  const m = s.match
+  if (m.op === 'is_sqli' || m.op === 'is_xss') return { operator: m.op, parameters: { inputs } }
+  if (m.op === 'regex') {
+    // After a `lowercase` transformer the patterns (written in lower case) can match case-sensitively,
+    // which RE2 does markedly faster than case-folding.
+    const caseSensitive = m.caseSensitive === true || (s.transforms ?? []).includes('lowercase')
+    return { operator: 'match_regex', parameters: { inputs, regex: regex ?? m.regex, options: { case_sensitive: caseSensitive, min_length: m.minLength ?? 0 } } }
+  }
+  if (m.op === 'phrase') return { operator: 'phrase_match', parameters: { inputs, list: m.list, options: { enforce_word_boundary: m.wordBoundary === true } } }
+  throw new Error(`unreachable operator in ${s.id}`)
+}
+
+function ruleOf(id: string, s: Signature, regex?: string): object {
+  return {
+    id,
+    name: s.name,
+    // A unique type per rule: libddwaf reports one match per type, and we want every signature
+    // that matches (for the score, and so an exclusion never hides another match).
+    tags: { type: id, family: s.family, category: 'attack_attempt', paranoia: String(s.paranoia), severity: s.severity },
+    conditions: [conditionOf(s, regex)],
+    transformers: s.transforms ?? [],
+  }
+}
+
 /** Turns our signatures into libddwaf's rule format (schema version 2.2). */
 export function toDdwafRules(list: readonly Signature[]): object {
-  const rules = list
-    .filter((s) => s.match.op !== 'native')
-    .map((s) => {
-      const inputs = s.on.map((location) => ({ address: addressOf[location] }))
-      const m = s.match
-      let condition: object
-      if (m.op === 'is_sqli' || m.op === 'is_xss') condition = { operator: m.op, parameters: { inputs } }
-      else if (m.op === 'regex') {
-        condition = { operator: 'match_regex', parameters: { inputs, regex: m.regex, options: { case_sensitive: m.caseSensitive === true, min_length: m.minLength ?? 0 } } }
-      } else if (m.op === 'phrase') {
-        condition = { operator: 'phrase_match', parameters: { inputs, list: m.list, options: { enforce_word_boundary: m.wordBoundary === true } } }
-      } else throw new Error(`unreachable operator in ${s.id}`)
-      return {
-        id: s.id,
-        name: s.name,
-        // A unique type per signature: libddwaf reports one match per type, and we want every
-        // signature that matches (for the score, and so an exclusion never hides another match).
-        tags: { type: s.id, family: s.family, category: 'attack_attempt', paranoia: String(s.paranoia), severity: s.severity },
-        conditions: [condition],
-        transformers: s.transforms ?? [],
-      }
-    })
+  const rules = list.filter((s) => s.match.op !== 'native').map((s) => ruleOf(s.id, s))
   return { version: '2.2', metadata: { rules_version: 'gatehouse-1' }, rules }
 }
 
-// One libddwaf handle per paranoia level, shared by every route and kept across config reloads:
-// the rule set depends only on the level (exclusions are applied by us), so a reload costs nothing
-// and no native handle is leaked per reload.
+function createHandle(rules: object): DdwafHandle {
+  // No obfuscator: we redact excerpts ourselves and never store whole values.
+  const handle = new DDWAF(rules, 'gatehouse/waf', { obfuscatorKeyRegex: '', obfuscatorValueRegex: '' })
+  const failed = handle.diagnostics.rules?.failed ?? []
+  if (failed.length > 0) throw new Error(`WAF signatures failed to load: ${failed.join(', ')} ${JSON.stringify(handle.diagnostics.rules?.errors)}`)
+  warmUp(handle)
+  return handle
+}
+
+// The handles of each paranoia level, shared by every route and kept across config reloads: the
+// rule set depends only on the level (exclusions are applied by us), so a reload costs nothing and
+// no native handle is leaked per reload.
 const handles = new Map<number, DdwafHandle>()
 
 /** The compiled libddwaf handle for a paranoia level. Throws when a signature fails to load (a bug). */
 export function handleFor(paranoia: number): DdwafHandle {
   let handle = handles.get(paranoia)
-  if (handle !== undefined) return handle
-  const selected = signatures.filter((s) => s.paranoia <= paranoia)
-  // No obfuscator: we redact excerpts ourselves and never store whole values.
-  handle = new DDWAF(toDdwafRules(selected), 'gatehouse/waf', { obfuscatorKeyRegex: '', obfuscatorValueRegex: '' })
-  const failed = handle.diagnostics.rules?.failed ?? []
-  if (failed.length > 0) throw new Error(`WAF signatures failed to load: ${failed.join(', ')} ${JSON.stringify(handle.diagnostics.rules?.errors)}`)
-  warmUp(handle)
-  handles.set(paranoia, handle)
+  if (handle === undefined) {
+    handle = createHandle(toDdwafRules(signatures.filter((s) => s.paranoia <= paranoia)))
+    handles.set(paranoia, handle)
+  }
   return handle
 }
 
@@ -149,10 +159,10 @@ export function runEngine(
     if ('error' in result) return { ok: false, reason: 'error', matches, message: result.error }
     for (const event of result.events ?? []) {
       const id = event.rule?.id
+      const parameter = event.rule_matches?.[0]?.parameters?.[0]
       const signature = id === undefined ? undefined : byId.get(id)
       if (signature === undefined || seen.has(signature.id)) continue
-      const parameter = event.rule_matches?.[0]?.parameters?.[0]
-      if (signature.match.op === 'is_sqli' && !isConvincingSqli(parameter?.highlight?.[0])) continue
+      if (signature.match.op === 'is_sqli' && !isConvincingSqli(parameter?.highlight?.[0], parameter?.value ?? '')) continue
       // key_path is [group index, field, value index...]; see inputs.ts.
       const field = String(parameter?.key_path?.[1] ?? parameter?.address ?? '')
       if (cls !== '' && isExcluded(signature.id, signature.family, field)) continue
@@ -182,8 +192,13 @@ function runOnce(handle: DdwafHandle, payload: Payload, timeoutMicros: number): 
  * has a string, comment, keyword, UNION/SELECT-like or statement token, or a function right after a
  * logic operator; the numeric tautologies it then drops ("1 OR 1=1") are caught by sqli-011.
  */
-export function isConvincingSqli(fingerprint: string | undefined): boolean {
+export function isConvincingSqli(fingerprint: string | undefined, value: string): boolean {
   if (fingerprint === undefined || fingerprint === '') return true
+  // Comment padding (1/**/or/**/1=1) is not prose.
+  if (value.includes('/*')) return true
+  // A value that reads as a whole statement ("SELECT COUNT(*) FROM t", a snippet on a developer
+  // forum) is not an injection into one: injections start by closing a string or number.
+  if (fingerprint[0] === 'E' && /^\s*[a-z]/i.test(value)) return false
   if (/[scUEkTBX;]/.test(fingerprint)) return true
   return /[&o]f|\(E/.test(fingerprint)
 }

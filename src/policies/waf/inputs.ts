@@ -95,9 +95,11 @@ class Collector {
 
   add(location: Location, field: string, value: string): void {
     if (value.length === 0) return
-    // Names are always inspected (`__proto__` is made of "safe" characters); values made only
-    // of characters no signature can start from are not, which spares most ids, numbers, enums,
-    // dates and e-mail addresses the per-rule cost.
+    // Values made only of characters no signature can start from are not inspected, which
+    // spares most ids, numbers, enums, dates and e-mail addresses the per-rule cost. Names are
+    // (`__proto__` is made of such characters).
+    // Plain names are dropped unless they spell a prototype or class-loader path.
+    if (location === 'keys' && isInert(value) && !/proto|constructor|class/i.test(value)) return
     if (location !== 'keys' && location !== 'ua' && location !== 'command' && isInert(value)) {
       // A bare word is still an attack in a command parameter (cmd=id).
       if ((location === 'query' || location === 'body' || location === 'cookie') && commandNames.has(leafName(field))) this.add('command', field, value)
@@ -249,6 +251,16 @@ function checkBytesOf(c: Collector, field: string, decoded: { text: string; inva
   if (decoded.overlong) c.flag('overlong-utf8', field, decoded.text)
   else if (decoded.invalid) c.flag('invalid-utf8', field, decoded.text)
   if (decoded.text.includes('\0')) c.flag('nul-byte', field, decoded.text)
+  else if (hasControlChar(decoded.text)) c.flag('control-char', field, decoded.text)
+}
+
+/** C0 controls other than tab, LF and CR (and DEL): no form or link produces them; `%0b` is a classic whitespace stand-in. */
+function hasControlChar(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 127) return true
+  }
+  return false
 }
 
 /** Splits `a=1&b=2` (query or form body), decoding names and values once. */
@@ -348,7 +360,8 @@ function addBody(c: Collector, ctx: RequestContext): void {
   if (requestLine.test(text.length > 8192 ? text.slice(0, 8192) : text)) c.flag('smuggled-request', 'body', text.slice(0, 60))
 
   if (isJsonType(type)) {
-    const parsed = ctx.json !== undefined ? { ok: true as const, value: ctx.json } : parseJson(text)
+    // JSON is parsed whole (a cut document does not parse); its size is bounded by the body limit.
+    const parsed = ctx.json !== undefined ? { ok: true as const, value: ctx.json } : parseJson(bytes === body.bytes ? text : body.bytes.toString('utf8'))
     if (parsed.ok) {
       if (typeof parsed.value === 'object' && parsed.value !== null) addJson(c, parsed.value, 'json', 0)
       else addJson(c, parsed.value, 'json', 0)

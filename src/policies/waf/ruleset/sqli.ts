@@ -12,7 +12,7 @@ const sep = String.raw`(?:\s|/\*.*?\*/|\+|\(|\))`
  */
 export const sqliSignatures: Signature[] = [
   { id: 'sqli-001', family: 'sqli', name: 'SQL injection (libinjection)', paranoia: 1, severity: 'critical', on: params, match: { op: 'is_sqli' }, transforms: ['remove_nulls'] },
-  { id: 'sqli-002', family: 'sqli', name: 'SQL injection, double URL-encoded (libinjection)', paranoia: 1, severity: 'critical', on: ['query', 'body', 'cookie'], match: { op: 'is_sqli' }, transforms: ['url_decode', 'remove_nulls'] },
+  { id: 'sqli-002', family: 'sqli', name: 'SQL injection, URL-encoded once or twice more (libinjection)', paranoia: 1, severity: 'critical', on: ['query', 'body', 'cookie'], match: { op: 'is_sqli' }, transforms: ['url_decode', 'url_decode', 'remove_nulls'] },
   {
     id: 'sqli-003', family: 'sqli', name: 'Time-based blind SQL injection (sleep, benchmark, pg_sleep, waitfor delay)', paranoia: 1, severity: 'critical', on: paramsAndPath,
     match: { op: 'regex', regex: String.raw`(?:\b(?:sleep|pg_sleep)\s*\(\s*[\d(@'"]|\bbenchmark\s*\(\s*\d+\s*,|\bwaitfor\s+(?:delay|time)\s+['"\d]|\bdbms_(?:pipe\.receive_message|lock\.sleep)\s*\(|\brandomblob\s*\(\s*\d{5,}|\bgenerate_series\s*\(\s*1\s*,\s*\d{6,})` },
@@ -25,24 +25,24 @@ export const sqliSignatures: Signature[] = [
   },
   {
     id: 'sqli-005', family: 'sqli', name: 'Stacked query after a statement terminator', paranoia: 1, severity: 'critical', on: paramsAndPath,
-    match: { op: 'regex', regex: String.raw`;\s*(?:drop\s+(?:table|database|schema|user|function|procedure)|truncate\s+table|alter\s+(?:table|user|database)|delete\s+from|insert\s+into\s+[\w.\x60"\[\]]+\s*(?:\(|values|select)|update\s+[\w.\x60"\[\]]+\s+set\s+[\w\x60"]+\s*=|exec(?:ute)?\s*(?:\(|xp_|sp_|master\.|immediate)|declare\s+@|shutdown\b|create\s+(?:table|user|function|procedure|trigger))` },
+    match: { op: 'regex', regex: String.raw`['"]\s*\)?\s*;\s*select\s+[\w*,\s.\x60"()]+\s+from\s+\w|;\s*(?:drop\s+(?:table|database|schema|user|function|procedure)|truncate\s+table|alter\s+(?:table|user|database)|delete\s+from|insert\s+into\s+[\w.\x60"\[\]]+\s*(?:\(|values|select)|update\s+[\w.\x60"\[\]]+\s+set\s+[\w\x60"]+\s*=|exec(?:ute)?\s*(?:\(|xp_|sp_|master\.|immediate)|declare\s+@|shutdown\b|create\s+(?:table|user|function|procedure|trigger))` },
     transforms: ['url_decode', 'remove_comments', 'compress_whitespace', 'lowercase'],
   },
   {
     id: 'sqli-006', family: 'sqli', name: 'Quote or number followed by a boolean tautology', paranoia: 1, severity: 'critical', on: params,
-    match: { op: 'regex', regex: String.raw`['"\)]\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?['"]?(\w{1,20})['"]?\s*(?:=|<>|!=|<=>|\blike\b|>=|<=)\s*['"]?\w{0,20}['"]?\s*(?:--|#|/\*|;|$|\)|\s+(?:or|and|limit|order|group)\b)|['"\)]\s*(?:or|and)\s+\w{1,30}\s+(?:not\s+)?(?:like|rlike|regexp|in|between)\s+['"(\d]` },
+    match: { op: 'regex', regex: String.raw`['"\)]\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?['"]?(\w+)['"]?\s*(?:=|<>|!=|<=>|\blike\b|>=|<=)\s*['"]?\w*['"]?\s*(?:--|#|/\*|;|$|\)|\s+(?:or|and|limit|order|group)\b)|['"\)]\s*(?:or|and)\s+\w+\s+(?:not\s+)?(?:like|rlike|regexp|in|between)\s+['"(\d]|\b(?:or|and|xor|\|\||&&)\s+(?:1\s*=\s*1|0\s*=\s*0|'1'\s*=\s*'1|'a'\s*=\s*'a|"1"\s*=\s*"1|1\s+like\s+1|true\s*=\s*true|2\s*>\s*1)\b` },
     transforms: ['url_decode', 'lowercase'],
   },
   {
     id: 'sqli-007', family: 'sqli', name: 'Login bypass: a name closed by a quote and a comment', paranoia: 1, severity: 'critical', on: paramsAndPath,
-    match: { op: 'regex', regex: String.raw`^[\w@.\-]{0,64}['"\x60]\s*\)?\s*(?:--|#|/\*|;\s*--)` },
+    match: { op: 'regex', regex: String.raw`^[\w@.\-]*['"\x60]\s*\)?\s*(?:--|#|/\*|;\s*--)` },
     transforms: ['url_decode'],
   },
   {
     id: 'sqli-008', family: 'sqli', name: 'SQL error-based or metadata probe (information_schema, extractvalue, @@version, xp_cmdshell, into outfile)', paranoia: 1, severity: 'critical', on: paramsAndPath,
     match: {
       op: 'regex',
-      regex: String.raw`(?:\binformation_schema\b|\b(?:extractvalue|updatexml|load_file|group_concat|json_keys|pg_read_file|utl_inaddr\.get_host_name|utl_http\.request|sys_eval|sys_exec)\s*\(|@@(?:version|datadir|hostname|basedir)\b|\bxp_(?:cmdshell|regread|dirtree)\b|\binto\s+(?:out|dump)file\b|\bsqlite_master\b|\bpg_(?:catalog|shadow|user)\b|\bsysobjects\b|\bmysql\.user\b|\bsys\.(?:tables|columns|objects)\b|\ball_tables\b|\bv\$version\b|\bcase\s+when\s+.{1,60}\s+then\s+.{1,60}\s+else\b.{0,40}\bend\b)`,
+      regex: String.raw`(?:\binformation_schema\b|\b(?:extractvalue|updatexml|load_file|group_concat|json_keys|pg_read_file|utl_inaddr\.get_host_name|utl_http\.request|sys_eval|sys_exec)\s*\(|@@(?:version|datadir|hostname|basedir)\b|\bxp_(?:cmdshell|regread|dirtree)\b|\binto\s+(?:out|dump)file\b|\bsqlite_master\b|\bpg_(?:catalog|shadow|user)\b|\bsysobjects\b|\bmysql\.user\b|\bsys\.(?:tables|columns|objects)\b|\ball_tables\b|\bv\$version\b|\bcase\s+when\s+.+\s+then\s+.+\s+else\b.*\bend\b)`,
     },
     transforms: ['url_decode', 'remove_comments', 'lowercase'],
   },
@@ -53,7 +53,7 @@ export const sqliSignatures: Signature[] = [
   },
   {
     id: 'sqli-010', family: 'sqli', name: 'SQL string building with char()/concat() on hex or codes', paranoia: 1, severity: 'critical', on: paramsAndPath,
-    match: { op: 'regex', regex: String.raw`\b(?:char|chr|concat|concat_ws)\s*\(\s*(?:0x[0-9a-f]{2,}|\d{2,3}\s*,\s*\d{2,3})|\bconvert\s*\(\s*int\s*,|\bcast\s*\(.{1,80}\bas\s+(?:int|char|varchar|numeric)\b.{0,10}\)\s*(?:--|=|>|<|\))` },
+    match: { op: 'regex', regex: String.raw`\b(?:char|chr|concat|concat_ws)\s*\(\s*(?:0x[0-9a-f]{2,}|\d{2,3}\s*,\s*\d{2,3})|\bconvert\s*\(\s*int\s*,|\bcast\s*\(.+\bas\s+(?:int|char|varchar|numeric)\b.{0,10}\)\s*(?:--|=|>|<|\))` },
     transforms: ['url_decode', 'lowercase'],
   },
   {
@@ -62,8 +62,13 @@ export const sqliSignatures: Signature[] = [
     transforms: ['url_decode', 'lowercase'],
   },
   {
+    id: 'sqli-016', family: 'sqli', name: 'SQL keyword glued to an inline comment (comment padding instead of spaces)', paranoia: 1, severity: 'critical', on: paramsAndPath,
+    match: { op: 'regex', regex: String.raw`\b(?:select|union|from|where|and|or|order|group|insert|into|update|delete|drop|exec|having|limit)/\*|\*/(?:select|union|from|where|and|or|order|group|insert|into|values|update|delete|drop|exec|having|limit|null|sleep|concat|char|benchmark)\b` },
+    transforms: ['url_decode', 'lowercase'],
+  },
+  {
     id: 'sqli-012', family: 'sqli', name: 'SQL keywords in sequence: select ... from, insert into ... values', paranoia: 2, severity: 'critical', on: params,
-    match: { op: 'regex', regex: String.raw`\bselect\b.{1,100}\bfrom\b.{1,100}\b(?:where|limit|order|group|union)\b|\binsert\s+into\b.{1,100}\bvalues\b|\bdelete\s+from\s+\w+\s+where\b|\bdrop\s+table\b` },
+    match: { op: 'regex', regex: String.raw`\bselect\b.+\bfrom\b.+\b(?:where|limit|order|group|union)\b|\binsert\s+into\b.+\bvalues\b|\bdelete\s+from\s+\w+\s+where\b|\bdrop\s+table\b` },
     transforms: ['url_decode', 'remove_comments', 'lowercase'],
   },
   {
@@ -73,12 +78,12 @@ export const sqliSignatures: Signature[] = [
   },
   {
     id: 'sqli-014', family: 'sqli', name: 'SQL keyword pair: union ... select, select ... from', paranoia: 3, severity: 'warning', on: params,
-    match: { op: 'regex', regex: String.raw`\bunion\b.{0,100}\bselect\b|\bselect\b.{1,100}\bfrom\b` },
+    match: { op: 'regex', regex: String.raw`\bunion\b.*\bselect\b|\bselect\b.+\bfrom\b` },
     transforms: ['url_decode', 'lowercase'],
   },
   {
     id: 'sqli-015', family: 'sqli', name: 'SQL metacharacters: quote with semicolon or comment', paranoia: 4, severity: 'notice', on: params,
-    match: { op: 'regex', regex: String.raw`['"\x60].{0,40}(?:;|--|/\*|\|\|)` },
+    match: { op: 'regex', regex: String.raw`['"\x60].*(?:;|--|/\*|\|\|)` },
     transforms: ['url_decode'],
   },
 ]

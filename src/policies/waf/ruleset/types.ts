@@ -20,6 +20,7 @@ export type Location = 'path' | 'rawpath' | 'segment' | 'query' | 'body' | 'cook
 /** Checks done in JavaScript by inputs.ts because they are about bytes or counts, not strings. */
 export type NativeCheck =
   | 'nul-byte'
+  | 'control-char'
   | 'overlong-utf8'
   | 'invalid-utf8'
   | 'header-count'

@@ -20,7 +20,7 @@ const handlers =
  */
 export const xssSignatures: Signature[] = [
   { id: 'xss-001', family: 'xss', name: 'Cross-site scripting (libinjection)', paranoia: 1, severity: 'critical', on: params, match: { op: 'is_xss' }, transforms: ['remove_nulls'] },
-  { id: 'xss-002', family: 'xss', name: 'Cross-site scripting, URL- or entity-encoded (libinjection)', paranoia: 1, severity: 'critical', on: params, match: { op: 'is_xss' }, transforms: ['url_decode', 'html_entity_decode', 'js_decode', 'remove_nulls'] },
+  { id: 'xss-002', family: 'xss', name: 'Cross-site scripting, URL- or entity-encoded (libinjection)', paranoia: 1, severity: 'critical', on: params, match: { op: 'is_xss' }, transforms: ['url_decode', 'url_decode', 'html_entity_decode', 'js_decode', 'remove_nulls'] },
   {
     id: 'xss-003', family: 'xss', name: 'Script tag', paranoia: 1, severity: 'critical', on: params,
     match: { op: 'regex', regex: String.raw`<\s*/?\s*script\b|<\s*script[\s/>]` },
@@ -28,12 +28,12 @@ export const xssSignatures: Signature[] = [
   },
   {
     id: 'xss-004', family: 'xss', name: 'Event handler attribute (onload=, onerror=, ...)', paranoia: 1, severity: 'critical', on: params,
-    match: { op: 'regex', regex: String.raw`(?:<[a-z][^>]{0,300}?[\s/"'\x60]|^\s*['"\x60]?\s*>?\s*|['"\x60]\s*(?:/|\s)*)on(?:${handlers})\s*=` },
+    match: { op: 'regex', regex: String.raw`(?:<[a-z][^>]*?[\s/"'\x60]|^\s*['"\x60]?\s*>?\s*|['"\x60]\s*(?:/|\s)*)on(?:${handlers})\s*=` },
     transforms: ['url_decode', 'html_entity_decode', 'js_decode', 'remove_nulls', 'lowercase'],
   },
   {
     id: 'xss-005', family: 'xss', name: 'javascript:/vbscript: URI that runs code', paranoia: 1, severity: 'critical', on: params,
-    match: { op: 'regex', regex: String.raw`(?:^|[\s"'\x60=(<,;:])(?:java|vb|live)script\s*:\s*[^\s(\x60]{0,200}[(\x60=]|(?:^|[\s"'=])(?:java|vb)script\s*:\s*(?://|/\*|['"]|$)` },
+    match: { op: 'regex', regex: String.raw`(?:^|[\s"'\x60=(<,;:])(?:j\s*a\s*v\s*a|v\s*b|l\s*i\s*v\s*e)\s*s\s*c\s*r\s*i\s*p\s*t\s*:\s*[^\s(\x60]*[(\x60=]|(?:^|[\s"'=])(?:java|vb)script\s*:\s*(?://|/\*|['"]|$)` },
     transforms: ['url_decode', 'html_entity_decode', 'js_decode', 'remove_nulls', 'compress_whitespace', 'lowercase'],
   },
   {
@@ -43,12 +43,12 @@ export const xssSignatures: Signature[] = [
   },
   {
     id: 'xss-007', family: 'xss', name: 'Script-capable tag with a source (iframe, object, embed, svg, math, base, meta refresh, form action)', paranoia: 1, severity: 'critical', on: params,
-    match: { op: 'regex', regex: String.raw`<\s*(?:iframe|frame|object|embed|applet|base|svg|math|isindex|form|button|input|meta|link|xss|x)\b[^>]{0,300}?\b(?:src|srcdoc|data|href|xlink:href|action|formaction|code|http-equiv|content)\s*=\s*['"]?\s*(?:(?:java|vb)script:|data:|[^'"\s>]*\balert\b|#|x\b|//[^'"\s>]{1,100}\.js\b)` },
+    match: { op: 'regex', regex: String.raw`<\s*(?:iframe|frame|object|embed|applet|base|svg|math|isindex|form|button|input|meta|link|xss|x)\b[^>]*?\b(?:src|srcdoc|data|href|xlink:href|action|formaction|code|http-equiv|content)\s*=\s*['"]?\s*(?:(?:java|vb)script:|data:|[^'"\s>]*\balert\b|#|x\b|//[^'"\s>]+\.js\b)` },
     transforms: ['url_decode', 'html_entity_decode', 'js_decode', 'remove_nulls', 'lowercase'],
   },
   {
     id: 'xss-008', family: 'xss', name: 'Tag followed by a JavaScript sink (alert, prompt, eval, document.cookie, fetch)', paranoia: 1, severity: 'critical', on: params,
-    match: { op: 'regex', regex: String.raw`<[a-z!/?][^>]{0,300}(?:\b(?:alert|prompt|confirm|eval|print)\s*(?:\(|\x60|&#)|\bdocument\s*\.\s*(?:cookie|domain|write|location)|\bwindow\s*\.\s*location|\bstring\s*\.\s*fromcharcode|\batob\s*\(|\bimport\s*\(|\btop\s*\[)` },
+    match: { op: 'regex', regex: String.raw`<[a-z!/?][^>]*(?:\b(?:alert|prompt|confirm|eval|print)\s*(?:\(|\x60|&#)|\bdocument\s*\.\s*(?:cookie|domain|write|location)|\bwindow\s*\.\s*location|\bstring\s*\.\s*fromcharcode|\batob\s*\(|\bimport\s*\(|\btop\s*\[)` },
     transforms: ['url_decode', 'html_entity_decode', 'js_decode', 'remove_nulls', 'lowercase'],
   },
   {
@@ -63,7 +63,7 @@ export const xssSignatures: Signature[] = [
   },
   {
     id: 'xss-011', family: 'xss', name: 'AngularJS / client-side template expression reaching the constructor', paranoia: 1, severity: 'critical', on: params,
-    match: { op: 'regex', regex: String.raw`\{\{.{0,100}(?:constructor|\$eval|\$on|\$emit|\$new|\$parent|alert\s*\().{0,100}\}\}` },
+    match: { op: 'regex', regex: String.raw`\{\{.*(?:constructor|\$eval|\$on|\$emit|\$new|\$parent|alert\s*\().*\}\}` },
     transforms: ['url_decode', 'html_entity_decode', 'lowercase'],
   },
   {
