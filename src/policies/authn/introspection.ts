@@ -5,6 +5,7 @@ import type { Identity } from '../../gateway/context.js'
 import { allow, type Allow, type ConsumerRecord } from '../define.js'
 import { ExpiringCache, RANK, failure, isPromise, resolveSecretRef, type MethodCheck, type MethodFailure, type MethodOutcome } from './method.js'
 import { rules } from './rules.js'
+import { readBoundedText } from '../../core/read-bounded.js'
 
 /** `auth.introspection` after schema parsing. */
 export interface IntrospectionOptions {
@@ -121,7 +122,7 @@ export class IntrospectionClient {
       const hint = response.status === 401 || response.status === 403 ? ' (the gateway\'s client credentials were refused)' : ''
       return { kind: 'unavailable', reason: `answered HTTP ${response.status}${hint}` }
     }
-    const text = await readBounded(response, MAX_ANSWER_BYTES)
+    const text = await readBoundedText(response, MAX_ANSWER_BYTES)
     if (text === undefined) return { kind: 'unavailable', reason: `the answer is larger than ${MAX_ANSWER_BYTES} bytes or was cut off` }
     let parsed: unknown
     try {
@@ -158,29 +159,6 @@ function toAnswer(value: unknown): IntrospectionAnswer | undefined {
   return answer
 }
 
-/** Reads the body as text, or undefined when it exceeds `limit` bytes or breaks off. */
-async function readBounded(response: Response, limit: number): Promise<string | undefined> {
-  const body = response.body
-  if (body === null) return ''
-  const reader = body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      size += value.byteLength
-      if (size > limit) {
-        await reader.cancel()
-        return undefined
-      }
-      chunks.push(value)
-    }
-  } catch {
-    return undefined
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
 
 /** True when a bearer token has the compact JWS shape (three dot-separated parts). */
 export function looksLikeJwt(token: string): boolean {

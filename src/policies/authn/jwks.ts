@@ -1,5 +1,6 @@
 import { createLocalJWKSet, errors, type CryptoKey, type JWSHeaderParameters, type JSONWebKeySet, type LocalJWKSet } from 'jose'
 import type { Clock } from '../../core/clock.js'
+import { readBoundedText } from '../../core/read-bounded.js'
 
 /** How the cache behaves; set at every config load, so a reload can change it. */
 export interface JwksCacheOptions {
@@ -150,7 +151,7 @@ async function downloadJwks(url: string, timeoutMs: number): Promise<Download> {
     await response.body?.cancel().catch(() => undefined)
     return { ok: false, reason: `answered HTTP ${response.status}` }
   }
-  const text = await readBounded(response, MAX_JWKS_BYTES)
+  const text = await readBoundedText(response, MAX_JWKS_BYTES)
   if (text === undefined) return { ok: false, reason: `the document is larger than ${MAX_JWKS_BYTES} bytes or was cut off` }
   let parsed: unknown
   try {
@@ -166,26 +167,3 @@ function isKeySet(value: unknown): value is JSONWebKeySet {
   return typeof value === 'object' && value !== null && Array.isArray((value as { keys?: unknown }).keys)
 }
 
-/** Reads the body as text, or undefined when it exceeds `limit` bytes or breaks off. */
-async function readBounded(response: Response, limit: number): Promise<string | undefined> {
-  const body = response.body
-  if (body === null) return ''
-  const reader = body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      size += value.byteLength
-      if (size > limit) {
-        await reader.cancel()
-        return undefined
-      }
-      chunks.push(value)
-    }
-  } catch {
-    return undefined
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
