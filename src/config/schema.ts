@@ -124,6 +124,15 @@ export function createConfigSchema(policies: readonly PolicyDefinition[]) {
         .strict()
         .optional()
         .describe('Admin API and console. Off when absent.'),
+      limits: z
+        .object({
+          headersTimeoutMs: z.number().int().min(100).default(10_000).describe('Milliseconds a client may take to send the request headers before it gets 408 and the connection closes. Default 10000.'),
+          requestTimeoutMs: z.number().int().min(100).default(60_000).describe('Milliseconds a client may take to send the whole request, body included. Default 60000.'),
+          keepAliveTimeoutMs: z.number().int().min(100).default(5_000).describe('Milliseconds an idle keep-alive connection stays open. Default 5000.'),
+        })
+        .strict()
+        .default({ headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 })
+        .describe('Limits on slow clients: slow headers and slow bodies are cut off instead of holding sockets.'),
       tls: z
         .object({
           cert: z.string().min(1).describe('PEM certificate chain file, relative to the config file.'),

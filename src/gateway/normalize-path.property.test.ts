@@ -99,10 +99,21 @@ describe('normalizeTarget on the known tricks', () => {
     ['/%61dmin', '/admin'],
     ['/public/#/../../admin', '/public/'],
     ['http://evil/public/../admin/x', '/admin/x'],
+    ['http://evil?/admin', '/'],
+    ['http://user@evil:80#/admin', '/'],
     ['/caf%c3%a9', '/caf%C3%A9'],
     ['/%e2%82%ac/%F0%9F%98%80', '/%E2%82%AC/%F0%9F%98%80'],
     ['/a/%25zz', '/a/%25zz'],
   ])('normalises %s to %s', (target, path) => {
     expect(normalizeTarget(target)).toMatchObject({ ok: true, path })
+  })
+})
+
+describe('normalizeTarget cost', () => {
+  it('stays linear on the longest paths the 16 KiB header limit lets through', () => {
+    const paths = ['/a/%2e%2e/'.repeat(1600), '/%C3%A9'.repeat(2300), '/%25'.repeat(5000), `/${'%41'.repeat(5400)}`, '/x'.repeat(8000), `/${'%'.repeat(16_000)}`]
+    const started = performance.now()
+    for (const path of paths) normalizeTarget(path)
+    expect(performance.now() - started).toBeLessThan(200)
   })
 })

@@ -20,8 +20,10 @@ const doubleEncoded = /%25[0-9A-Fa-f]{2}/
  * would then be served as `/admin`:
  * - an encoded `/` (`%2F`) or any backslash (`\`, `%5C`): servers that decode `%2F`
  *   (Tomcat with ALLOW_ENCODED_SLASH, many proxies) or fold `\` into `/` (IIS, ASP.NET)
- *   turn `/public/..%2Fadmin` into `/admin`;
- * - `;` path parameters: Tomcat, Jetty and Spring strip `;...` from each segment, so
+ *   turn `/public/..%2Fadmin` into `/admin`. Apache httpd refuses `%2F` by default too
+ *   (`AllowEncodedSlashes Off`); APIs that need it (GitLab-style `group%2Fproject` ids)
+ *   would need an opt-in per route;
+ * - `;` path parameters (raw or `%3B`): Tomcat, Jetty and Spring strip `;...` from each segment, so
  *   `/public/..;/admin` reaches `/admin` and `/admin;x=1` dodges an `/admin` route. Stripping
  *   them here would silently change what the client asked for; APIs rarely use them;
  * - an encoded `%` that forms another escape (`%252e`): a double-decoding upstream sees `.`;
@@ -35,8 +37,10 @@ export function normalizeTarget(raw: string): NormalizedTarget {
   if (target.charCodeAt(0) !== 47 /* / */) {
     const scheme = target.indexOf('://')
     if (scheme > 0 && scheme < 10) {
-      const slash = target.indexOf('/', scheme + 3)
-      target = slash === -1 ? '/' : target.slice(slash)
+      // The authority ends at the first '/', '?' or '#': `http://evil?/admin` asks for `/`.
+      const rest = target.slice(scheme + 3)
+      const end = rest.search(/[/?#]/)
+      target = end === -1 ? '/' : rest[end] === '/' ? rest.slice(end) : `/${rest.slice(end)}`
     } else {
       return { ok: false, reason: 'the request target must start with /' }
     }

@@ -27,6 +27,7 @@ import { routeRequest } from './route-request.js'
 import { startAdminServer } from '../admin/server.js'
 import { diagnoseUpstreamDenial } from './diagnose-upstream.js'
 import { proxyRequest, type ProxyResult } from './upstream/proxy.js'
+import { resolveRequestId } from './request-id.js'
 
 export interface GatewayOptions {
   configFile: string
@@ -89,9 +90,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const requestCert = tls?.requestCert === true
   const httpOptions = {
     // Slow-header and slow-body clients are cut off instead of holding sockets forever.
-    headersTimeout: 10_000,
-    requestTimeout: 60_000,
-    keepAliveTimeout: 5_000,
+    headersTimeout: first.config.limits.headersTimeoutMs,
+    requestTimeout: first.config.limits.requestTimeoutMs,
+    // Node enforces both timeouts only on this tick (default 30 s, which made them 40 s and 90 s).
+    connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(first.config.limits.headersTimeoutMs / 4))),
+    keepAliveTimeout: first.config.limits.keepAliveTimeoutMs,
     maxHeaderSize: 16 * 1024,
   }
   const server = tls
@@ -137,9 +140,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const requestBytesOf = (ctx: RequestContext, req: IncomingMessage) =>
     ctx.body.kind === 'buffered' ? ctx.body.bytes.length : Number(req.headers['content-length'] ?? 0) || 0
 
+  // Sockets answered with `Connection: close`. Node keeps parsing pipelined bytes behind such an
+  // answer and emits the next request; RFC 9112 §9.6 says it must not be processed.
+  const closing = new WeakSet<Socket>()
+
   const deny = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, denial: Denial, explain: ExplainLevel, proxy?: ProxyResult) => {
     // Close the connection if the request body was left unread, so it cannot be taken as the next request.
     const unread = ctx.body.kind !== 'buffered' && !req.complete && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
+    if (unread) closing.add(req.socket)
     if (!res.headersSent) sendDenial(res, ctx, denial, explain, unread)
     else res.destroy()
     record(ctx, denial.status, denial.layer, denial.layer, shortRuleName(denial.rule), denial, proxy, requestBytesOf(ctx, req))
@@ -192,7 +200,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const finish = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: CompiledRoute, outcome: PipelineOutcome, explain: ExplainLevel) => {
-    if (outcome.kind === 'allow') return forward(req, res, ctx, route, explain)
+    if (outcome.kind === 'allow') {
+      // An earlier request on this socket was denied with its body unread while this one was in the pipeline.
+      if (closing.has(req.socket)) return res.destroy()
+      return forward(req, res, ctx, route, explain)
+    }
     if (outcome.kind === 'deny') return deny(req, res, ctx, outcome.denial, explain)
     const headers: OutgoingHttpHeaders = { ...ctx.responseHeaders, ...outcome.headers, 'gatehouse-decision': 'allow', 'x-request-id': ctx.id, 'content-length': 0 }
     res.writeHead(outcome.status, headers)
@@ -201,6 +213,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (closing.has(req.socket)) {
+      req.socket.destroy()
+      return
+    }
     const rt = runtime
     const explain = rt.config.explain
     const ctx = createContext(req, rt.resolveClientIp, clock.now())
@@ -208,6 +224,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     req.on('error', () => undefined)
     try {
       ctx.trail.push({ layer: 'request-id', result: 'allow', ms: 0 })
+      // RFC 9112 §3.2: more than one Host header is a 400; Node silently keeps the first.
+      if (countHeader(req.rawHeaders, 'host') > 1) {
+        return deny(req, res, ctx, createDenial(gatewayRules.malformedRequest, { message: 'The request has more than one Host header.' }), explain)
+      }
       const routed = routeRequest(rt, ctx)
       if ('denial' in routed) return deny(req, res, ctx, routed.denial, explain)
       const route = routed.route
@@ -227,8 +247,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // No request object exists yet, so the answer is written by hand, still as problem+json.
     const rule = error.code === 'HPE_HEADER_OVERFLOW' ? gatewayRules.headersTooLarge : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? gatewayRules.requestTimeout : gatewayRules.malformedRequest
     const name = shortRuleName(rule.id)
-    const body = JSON.stringify({ type: `/problems/gateway/${name}`, title: rule.title, status: rule.status, detail: rule.meaning, layer: 'gateway', rule: name, remedy: rule.remedy })
-    socket.end(`HTTP/1.1 ${rule.status} ${rule.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\ngatehouse-decision: gateway;rule=${name}\r\nconnection: close\r\n\r\n${body}`)
+    const requestId = resolveRequestId(undefined)
+    const body = JSON.stringify({ type: `/problems/gateway/${name}`, title: rule.title, status: rule.status, detail: rule.meaning, layer: 'gateway', rule: name, requestId, remedy: rule.remedy })
+    socket.end(`HTTP/1.1 ${rule.status} ${rule.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\ngatehouse-decision: gateway;rule=${name}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`)
   })
 
   const { host, port } = parseListen(options.listen ?? first.config.listen)
@@ -370,3 +391,9 @@ function denialForLog(denial: Denial): JsonObject {
   return out
 }
 
+/** How many times a header appears in the raw list (Node merges or drops duplicates in `headers`). */
+function countHeader(raw: string[], name: string): number {
+  let n = 0
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name) n++
+  return n
+}

@@ -180,11 +180,13 @@ describe('path tricks never reach the upstream as /admin without the admin polic
   })
 
   it('holds for generated combinations of the tricks (property, against the real gateway)', async () => {
-    const piece = fc.constantFrom('/', '//', '.', '..', '%2e', '%2E%2e', '%2f', '%5c', '\\', ';', ';x', '%3b', '%25', '%252e', '%00',
-      '%c0%ae', '%c0%af', '%C3%A9', '%ff', '#', '?', 'admin', 'ADMIN', '%61dmin', 'public', 'x', '%20')
-    // Shaped like an attack: start inside the open prefix, aim at /admin at the end.
-    const target = fc.tuple(fc.constantFrom('/public/', '/', '/public/x/', '//public/'), fc.array(piece, { maxLength: 8 }), fc.constantFrom('admin', 'admin/x', 'ADMIN', ''))
-      .map(([start, parts, end]) => `${start}${parts.join('')}${end}`)
+    // Shaped like an attack: start inside the open prefix, climb with some spelling of `..`
+    // and of `/`, aim at /admin.
+    const dots = fc.constantFrom('..', '.', '%2e%2e', '.%2E', '%252e%252e', '%c0%ae%c0%ae', '..;', '..%00', 'x', '%2e')
+    const slash = fc.constantFrom('/', '//', '%2f', '%2F', '%5c', '\\', ';/', '%c0%af', '%252f', '/./', '/;x/')
+    const target = fc.tuple(fc.constantFrom('/public/', '/', '/public/x/', '//public/'), fc.array(fc.tuple(dots, slash), { minLength: 1, maxLength: 3 }),
+      fc.constantFrom('admin', 'admin/x', 'ADMIN', 'admin;x', 'admin%00', ''))
+      .map(([start, steps, end]) => `${start}${steps.map(([d, s]) => d + s).join('')}${end}`)
     await fc.assert(fc.asyncProperty(target, async (path) => {
       const before = upstream.requests.length
       const out = await sendRaw(gateway.port, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`, { responses: 1 })

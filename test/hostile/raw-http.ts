@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { connect } from 'node:net'
 import { request } from 'undici'
 import type { TestUpstream } from '../../src/testing/start-upstream.js'
@@ -17,6 +18,7 @@ export interface RawExchange {
   text: string
 }
 
+/** How long to read and what to send next. */
 export interface RawOptions {
   /** Resolve once this many final (non-1xx) responses are complete, without waiting for close. */
   responses?: number
@@ -138,6 +140,8 @@ export function problemOf(response: RawResponse): Record<string, unknown> {
 export function hostileConfig(upstreamUrl: string): string {
   return `
 store: off
+consumers:
+  - { name: good, keys: [ "sha256:${createHash('sha256').update('good-key').digest('hex')}" ] }
 upstreams: { app: { targets: [ "${upstreamUrl}" ] } }
 routes:
   - name: admin-root
@@ -151,6 +155,11 @@ routes:
   - name: public
     match: { path: "/public/*" }
     upstream: app
+  - name: keyed
+    match: { path: "/keyed/*" }
+    upstream: app
+    policies:
+      auth: { methods: [ key, jwt ], jwt: { secret: "hostile-suite-jwt-secret-32-bytes!!", issuer: "https://issuer.test", audience: app } }
   - name: upload
     match: { methods: [ POST ], path: /upload }
     upstream: app

@@ -5,11 +5,10 @@ import { startTestGateway, type TestGateway } from '../../src/testing/start-gate
 import { startUpstream, type TestUpstream } from '../../src/testing/start-upstream.js'
 import { expectStillServing, hostileConfig, sendRaw } from './raw-http.js'
 
-// The server's headersTimeout (10 s) and requestTimeout (60 s) have no config key and Node
-// enforces them only on its connection-check tick (30 s by default), so a test of the real
-// cut-off would take 40-90 s. These tests cover what a slow or vanishing client must not be
-// able to do quickly: starve other clients, or get a truncated body to the upstream as if
-// it were complete. The keep-alive idle timeout (5 s) is short enough to test for real.
+// The first tests run with the default limits (10 s headers, 60 s whole request) and cover what a
+// slow or vanishing client must not be able to do meanwhile: starve other clients, or get a
+// truncated body to the upstream as if it were complete. The last block sets short
+// `limits:` to see the cut-offs themselves happen.
 
 let upstream: TestUpstream
 let gateway: TestGateway
@@ -100,4 +99,43 @@ describe('slow and vanishing clients', () => {
     // keepAliveTimeout is 5 s: closed by the gateway, not by the 15 s guard.
     expect(performance.now() - started).toBeLessThan(10_000)
   }, 20_000)
+})
+
+describe('slow clients are cut off at the configured limits', () => {
+  let short: TestGateway
+  beforeAll(async () => {
+    short = await startTestGateway(`limits: { headersTimeoutMs: 300, requestTimeoutMs: 600 }\n${hostileConfig(upstream.url)}`)
+  })
+  afterAll(async () => {
+    await short.close(100)
+  })
+
+  function answerOf(socket: Socket): Promise<{ text: string; ms: number }> {
+    const started = performance.now()
+    return new Promise((resolve) => {
+      let text = ''
+      socket.on('data', (c: Buffer) => { text += c.toString('latin1') })
+      socket.on('close', () => resolve({ text, ms: performance.now() - started }))
+    })
+  }
+
+  it('answers 408 and closes when the headers never finish', async () => {
+    const socket = await open(short.port)
+    const answer = answerOf(socket)
+    socket.write('GET /public/slow HTTP/1.1\r\nHost: x\r\nX-Slow: ')
+    const { text, ms } = await answer
+    expect(text).toMatch(/^HTTP\/1.1 408/)
+    expect(text).toContain('"rule":"request-timeout"')
+    expect(ms).toBeLessThan(3000)
+  })
+
+  it('closes a connection whose body stalls past the request limit, and the upstream never gets it whole', async () => {
+    const outcome = upstreamOutcome('/public/stalled')
+    const socket = await open(short.port)
+    const answer = answerOf(socket)
+    socket.write('POST /public/stalled HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly-part')
+    const { ms } = await answer
+    expect(ms).toBeLessThan(4000)
+    expect(await outcome).toBe(false)
+  })
 })

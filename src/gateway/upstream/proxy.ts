@@ -30,6 +30,8 @@ export interface ProxyResult {
 const requestHeadersToDrop = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer',
   'transfer-encoding', 'upgrade', 'host', 'http2-settings',
+  // The gateway already answered the client's 100-continue; undici refuses to send Expect.
+  'expect',
 ])
 const responseHeadersToDrop = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade',

@@ -207,3 +207,16 @@ describe('waf config', () => {
     expect(issue.message).toContain(message)
   })
 })
+
+describe('waf exclusion advice', () => {
+  it('offers one exclusion that lets the whole request through', () => {
+    const waf = compileWaf(1)
+    const ctx = () => makeContext({ method: 'POST', url: '/x', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: "1' OR '1'='1", b: '<script>alert(1)</script>' }) })
+    const verdict = waf(ctx()) as Deny
+    const exclusion = String(verdict.denial.detail?.exclusion)
+    expect(exclusion).toMatch(/^\{ rules: \[.*sqli-.*xss-.*\], fields: \[json\.a, json\.b\] \}$/)
+    const ids = exclusion.slice(exclusion.indexOf('[') + 1, exclusion.indexOf(']')).split(', ')
+    expect((compileWaf(1, { exclusions: [{ rules: ids, fields: ['json.a', 'json.b'] }] })(ctx()) as Verdict).kind).toBe('allow')
+    expect(verdict.denial.remediation).toContain(exclusion)
+  })
+})

@@ -34,12 +34,13 @@ function compileExclusions(list: readonly WafExclusion[]): CompiledExclusion[] {
 }
 
 /**
- * A YAML flow mapping an operator can paste into `exclusions:` to let exactly this match through.
- * Field paths with YAML-significant characters are quoted.
+ * A YAML flow mapping an operator can paste into `exclusions:` to let exactly these matches
+ * through. Field paths with YAML-significant characters are quoted.
  */
-export function exclusionYaml(ruleId: string, field: string): string {
-  const plain = /^[A-Za-z_][A-Za-z0-9_.\-@]*$/.test(field)
-  return `{ rules: [${ruleId}], fields: [${plain ? field : JSON.stringify(field)}] }`
+export function exclusionYaml(ruleIds: string | readonly string[], fields: string | readonly string[]): string {
+  const ids = [...new Set(typeof ruleIds === 'string' ? [ruleIds] : ruleIds)]
+  const paths = [...new Set(typeof fields === 'string' ? [fields] : fields)].map((f) => (/^[A-Za-z_][A-Za-z0-9_.\-@]*$/.test(f) ? f : JSON.stringify(f)))
+  return `{ rules: [${ids.join(', ')}], fields: [${paths.join(', ')}] }`
 }
 
 /** A short excerpt of a matched value for the stored trace: ≤ 60 chars, control characters and long digit runs masked. */
@@ -135,6 +136,8 @@ export const wafPolicy = definePolicy({
     function describe(matches: readonly WafMatch[], score: number): JsonObject {
       return {
         score,
+        // One exclusion covering every match: pasted into the config, it lets this request through.
+        exclusion: exclusionYaml(matches.map((m) => m.ruleId), matches.map((m) => m.field)),
         threshold,
         paranoia: config.paranoia,
         mode: config.mode,
@@ -167,9 +170,7 @@ export const wafPolicy = definePolicy({
         const top = matches.find((m) => m.family === family) ?? matches[0]
         return deny(rule, {
           message: `The request was blocked by the web application firewall: ${top.field} looks like ${familyWords[family]}.`,
-          remediation:
-            `If this request is legitimate, add to ${where}.exclusions: ${exclusionYaml(top.ruleId, top.field)}` +
-            (matches.length > 1 ? ` (the trace lists ${matches.length} matches, each with its exclusion).` : '.'),
+          remediation: `If this request is legitimate, add to ${where}.exclusions: ${String(detail.exclusion)} (the trace lists each match).`,
           detail,
         })
       }

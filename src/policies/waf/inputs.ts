@@ -185,15 +185,22 @@ function chunk(text: string): string | string[] {
  * decoded bytes are not UTF-8 the value is kept undecoded (so `%c0%af` stays visible to the
  * signatures) and `invalid` is set; `overlong` marks the classic overlong encodings of `/`, `.` etc.
  */
-export function decodePercent(value: string, plusIsSpace: boolean): { text: string; invalid: boolean; overlong: boolean } {
+export function decodePercent(value: string, plusIsSpace: boolean): Decoded {
   const hasPercent = value.includes('%')
   if (!hasPercent) return { text: plusIsSpace && value.includes('+') ? value.replaceAll('+', ' ') : value, invalid: false, overlong: false }
   const bytes: number[] = []
+  let badEscape = false
+  let iisUnicode = false
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
-    if (c === 37 /* % */ && i + 2 < value.length + 0 && isHex(value.charCodeAt(i + 1)) && isHex(value.charCodeAt(i + 2))) {
+    if (c === 37 /* % */ && i + 2 < value.length && isHex(value.charCodeAt(i + 1)) && isHex(value.charCodeAt(i + 2))) {
       bytes.push(parseInt(value.slice(i + 1, i + 3), 16))
       i += 2
+    } else if (c === 37) {
+      const next = value.charCodeAt(i + 1)
+      if ((next === 117 || next === 85) && i + 5 < value.length + 0 && [2, 3, 4, 5].every((k) => isHex(value.charCodeAt(i + k)))) iisUnicode = true
+      else badEscape = true
+      bytes.push(c)
     } else if (c === 43 /* + */ && plusIsSpace) {
       bytes.push(32)
     } else if (c < 128) {
@@ -205,8 +212,21 @@ export function decodePercent(value: string, plusIsSpace: boolean): { text: stri
     }
   }
   const buffer = Buffer.from(bytes)
-  if (isUtf8(buffer)) return { text: buffer.toString('utf8'), invalid: false, overlong: false }
-  return { text: plusIsSpace ? value.replaceAll('+', ' ') : value, invalid: true, overlong: hasOverlong(buffer) }
+  const flags = { ...(badEscape ? { badEscape } : {}), ...(iisUnicode ? { iisUnicode } : {}) }
+  if (isUtf8(buffer)) return { text: buffer.toString('utf8'), invalid: false, overlong: false, ...flags }
+  return { text: plusIsSpace ? value.replaceAll('+', ' ') : value, invalid: true, overlong: hasOverlong(buffer), ...flags }
+}
+
+/** A percent-decoded value and what was odd about its encoding. */
+export interface Decoded {
+  text: string
+  /** The bytes were not UTF-8, so `text` is the value as written. */
+  invalid: boolean
+  overlong: boolean
+  /** A `%` not followed by two hex digits. */
+  badEscape?: boolean
+  /** An IIS-style `%uXXXX` escape, which no browser sends. */
+  iisUnicode?: boolean
 }
 
 function isHex(c: number): boolean {
@@ -247,9 +267,11 @@ function leafName(field: string): string {
   return field.slice(start, end).toLowerCase()
 }
 
-function checkBytesOf(c: Collector, field: string, decoded: { text: string; invalid: boolean; overlong: boolean }): void {
+function checkBytesOf(c: Collector, field: string, decoded: Decoded): void {
   if (decoded.overlong) c.flag('overlong-utf8', field, decoded.text)
   else if (decoded.invalid) c.flag('invalid-utf8', field, decoded.text)
+  if (decoded.iisUnicode) c.flag('iis-unicode', field, decoded.text)
+  else if (decoded.badEscape) c.flag('bad-escape', field, decoded.text)
   if (decoded.text.includes('\0')) c.flag('nul-byte', field, decoded.text)
   else if (hasControlChar(decoded.text)) c.flag('control-char', field, decoded.text)
 }
@@ -424,6 +446,10 @@ function addHeaders(c: Collector, ctx: RequestContext): void {
     c.add('header', field, value)
     if (name === 'user-agent') c.add('ua', field, value)
   }
+  // Content-Type is framing, so it is not inspected like other headers ("boundary=----" would
+  // look like an SQL comment), but OGNL in it is a classic (Struts): the header-only checks see it.
+  const contentType = headers['content-type']
+  if (contentType !== undefined && /[%$#{}]/.test(contentType)) c.add('ua', 'header.content-type', contentType)
   if (count > headerCountLimit) c.flag('header-count', 'header', `${count} headers`)
   const te = headers['transfer-encoding']
   if (te !== undefined && te.trim().toLowerCase() !== 'chunked') c.flag('transfer-encoding', 'header.transfer-encoding', String(te))

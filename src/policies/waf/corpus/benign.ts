@@ -120,3 +120,46 @@ export const ordinaryValues: BenignValue[] = [
   ...of('date', ['2024-03-19T09:42:00Z', '19/03/2024']),
   ...of('amount', ['19.99', '-5', '1e3']),
 ]
+
+/** Everyday API and forum content: GraphQL, search syntax, brand names, code talk, CSS, other scripts. */
+export const everydayValues: BenignValue[] = [
+
+  'query { user(id: 1) { name orders(first: 10) { id total } } }', 'mutation { createOrder(input: {sku: "A-1", qty: 2}) { id } }', 'query($id: ID!) { node(id: $id) { ... on User { name } } }',
+  'shoes -red', '"exact phrase" site:example.com', 'How to use SELECT ... WHERE in Postgres?', "Why does my bash script fail with 'command not found'?", 'Python os.system vs subprocess: which one?',
+  'Saved to C:\\Users\\me\\Desktop\\notes.txt', '/account/orders?id=5', '%2Fdashboard', 'https://app.example.com/callback?state=xyz', '{"status":"open","tags":["a","b"]}', '[1,2,3]',
+  'Apt #4B, 2nd floor', '+44 (0)20 7946 0958', 'Ünïcödé tëxt — “smart quotes” and ‘single’ ones', 'Size: 10½; colour: navy/white', 'Buy 2, get 1 free!!! (limited time)',
+  'Review: 5/5 — would recommend; shipping was fast & cheap', 'The <b> tag is deprecated? No, <strong> is preferred.', 'rm -rf node_modules && npm install', 'SELECT * FROM users; -- do not run in prod',
+  "Type 'yes' to confirm", "Bobby's order #123 -- urgent!", 'He wrote "drop everything" and left', 'select-all checkbox', 'order-by-date', "'quoted'", '"double"', '`backticks`',
+  'Mr. & Mrs. Smith', 'Johnson & Johnson', "L'Oréal Paris", "McDonald's", "Toys\"R\"Us", 'AT&T; Verizon; T-Mobile', '50% off; today only', '3 < 5 > 1', 'a=b&c=d', 'key: value; other: thing',
+  'The function exec() runs code', 'system failure at 3am', 'eval is evil', 'import os', 'process.env.NODE_ENV', '${HOME}/bin', '~/.bashrc', '%APPDATA%\\Microsoft', '#hashtag #another', '@mention',
+  'SGVsbG8sIFdvcmxkIQ==', 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc-def_ghi', 'd41d8cd98f00b204e9800998ecf8427e', 'pk_live_51H8x2bCdEfGhIjKlMnOpQrSt',
+  '<p>Thanks for your order!</p>', 'Use && to chain commands in bash', 'In SQL, use OR to combine conditions', 'What does 1=1 mean in SQL injection?', 'I love <3 this', "It's O.K.; really",
+  'Wählen Sie Ihre Größe aus', 'Sélectionnez votre taille; merci', '选择尺码', 'Выберите размер', 'サイズを選択', '-- Sent from my iPhone', 'P.S. -- call me', '/* not a comment */',
+  'width: 100%; height: auto;', 'font-family: "Helvetica Neue", Arial', 'color: #ff0000 !important', 'C# and F# are languages', 'Node.js v20; Deno 1.40', 'Windows 10 / macOS 14 / Ubuntu 22.04',
+  "Don't -- I repeat, don't -- click that", 'Insert coin; select game; press start', 'union station, chicago', 'Script writing class; drop-in welcome', 'The alert was a false alarm',
+].map((value) => ({ param: 'text', value }))
+
+/**
+ * A developer forum's posts: rich-text HTML, Markdown, SQL and shell snippets. A few are
+ * indistinguishable from attacks (a literal <script src> tag) and are expected to be blocked.
+ */
+export const developerValues: BenignValue[] = [
+
+  '<p>Hello <strong>world</strong></p>', '<a href="https://example.com/docs">the docs</a>', '<img src="https://cdn.example.com/a.png" alt="diagram">',
+  '<ul><li>one</li><li>two</li></ul>', '<h2>Title</h2><p>Some <em>text</em> and a <code>snippet</code></p>', '<blockquote>quote</blockquote>',
+  '<p style="color: red">warning</p>', '<table><tr><td>1</td></tr></table>', '<iframe src="https://www.youtube.com/embed/abc123"></iframe>',
+  '![diagram](https://cdn.example.com/a.png)', '```sql\nSELECT id, name FROM users WHERE active = 1;\n```', '```js\nfetch("/api/x").then(r => r.json())\n```',
+  "UPDATE users SET name = 'bob' WHERE id = 3;", "INSERT INTO t (a) VALUES ('x');", 'DELETE FROM sessions WHERE expires < now()', 'DROP TABLE IF EXISTS tmp;',
+  'The query `SELECT * FROM orders WHERE id = $1` is parameterised', "grep -r 'TODO' src/ | wc -l", 'curl -X POST https://api.example.com/v1/orders -H "Content-Type: application/json"',
+  'cat /var/log/syslog | grep error', 'sudo apt-get install nginx', 'ssh user@host.example.com', 'python3 -m venv .venv && source .venv/bin/activate',
+  'npm run build && npm test', 'chmod +x deploy.sh; ./deploy.sh', "echo 'hello' > file.txt", 'ls -la ~/projects', 'export PATH=$PATH:/usr/local/bin',
+  'if (x < 10 && y > 5) { alert("ok") }', 'document.getElementById("app")', 'window.location.href = "/home"', '<script src="/static/app.js"></script>',
+  'const re = /^[a-z]+$/i;', 'SELECT COUNT(*) FROM t', "It's 10 o'clock; time for bed", 'Q: What\'s 1+1? A: 2', 'a/b/c/../d', '../', './config.json',
+  '{"name": "O\'Brien", "quote": "He said \\"hi\\""}', '[link](../other-page.md)', 'C:\\Windows\\Temp\\log.txt', '/home/user/Documents/report.pdf', '/etc/nginx/nginx.conf is where the config lives',
+  'mailto:a@b.com', 'tel:+15550100', 'https://example.com/?redirect=https%3A%2F%2Fother.example.com%2Fpath', 'ftp://ftp.example.com/pub/file.zip',
+  'The ${price} placeholder', '{{user.name}}', 'Use %s and %d in printf', '50%25 off', 'rock&roll', '1 OR 2 bedrooms', 'true or false?', 'on error resume next',
+  'Call me at 555-0100 or email me', "Don't use eval() in production", 'system requirements: 8GB RAM', 'exec summary attached', 'The union of A and B', 'Select your country',
+  'Alert: the server is down', 'onload event fires after DOM ready', 'Use onclick="handler()" sparingly', 'set onerror to a function', 'javascript:void(0) links are bad practice',
+  'base64: SGVsbG8gV29ybGQ=', 'Hash: 5f4dcc3b5aa765d61d8327deb882cf99', 'UUID 123e4567-e89b-12d3-a456-426614174000', 'ISO date 2024-03-19T09:42:00+01:00',
+  "O'Reilly Media; O'Neil & Sons", 'Prices from $5 & up; shipping < $10', 'Use <br/> or <br>', 'x<y>z', '<3 love it', '5 > 3 and 2 < 4',
+].map((value) => ({ param: 'body', value }))

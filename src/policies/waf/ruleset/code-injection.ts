@@ -23,7 +23,7 @@ export const codeInjectionSignatures: Signature[] = [
     transforms: ['url_decode', 'remove_nulls', 'lowercase'],
   },
   {
-    id: 'code-injection-003', family: 'code-injection', name: 'Java: Runtime.exec, ProcessBuilder, SpEL T(), OGNL, script engines, Spring4Shell', paranoia: 1, severity: 'critical', on: params,
+    id: 'code-injection-003', family: 'code-injection', name: 'Java: Runtime.exec, ProcessBuilder, SpEL T(), OGNL, script engines, Spring4Shell', paranoia: 1, severity: 'critical', on: [...params, 'ua'],
     match: {
       op: 'regex',
       regex: String.raw`\bruntime\s*\.\s*getruntime\s*\(\s*\)|\bjava\s*\.\s*lang\s*\.\s*(?:runtime|processbuilder|system\s*\.\s*(?:exit|getenv|setproperty)|class\s*\.\s*forname|reflect)|\bnew\s+(?:java\.lang\.)?processbuilder\b|\bt\s*\(\s*java\s*\.|#\{?\s*t\s*\(|\bgetclass\s*\(\s*\)\s*\.\s*(?:forname|getclassloader|getmethod)|\bclass\s*\.\s*(?:module\s*\.\s*)?classloader\b|#_memberaccess|@ognl\.|ognlcontext|#context\s*\[|\bjavax?\.script\.scriptenginemanager|\bscriptenginemanager\s*\(|\bfreemarker\.template\.utility\.(?:execute|objectconstructor|jythonruntime)|\bjavax\.naming\.initialcontext|\bjava\.io\.(?:file(?:input|output)stream|bufferedreader)\b|\bcom\.sun\.|\borg\.apache\.commons\.collections|\bnashorn\b|ro0ab|aced0005`,
@@ -40,7 +40,7 @@ export const codeInjectionSignatures: Signature[] = [
   },
   {
     id: 'code-injection-005', family: 'code-injection', name: 'Prototype pollution (__proto__, constructor.prototype)', paranoia: 1, severity: 'critical', on: ['keys', 'query', 'body', 'cookie', 'header', 'path'],
-    match: { op: 'regex', regex: String.raw`__proto__|\bclass\s*\.\s*(?:module\s*\.\s*)?classloader\b|^class\.module\.|\bconstructor\s*(?:\.|\]?\s*\[\s*['"]?)\s*prototype\b|^prototype$|\bconstructor['"]?\s*:\s*\{\s*['"]?prototype\b|\[prototype\]|\bconstructor\]\[` },
+    match: { op: 'regex', regex: String.raw`__proto__|#(?:post_render|pre_render|lazy_builder|access_callback)\b|\bclass\s*\.\s*(?:module\s*\.\s*)?classloader\b|^class\.module\.|\bconstructor\s*(?:\.|\]?\s*\[\s*['"]?)\s*prototype\b|^prototype$|\bconstructor['"]?\s*:\s*\{\s*['"]?prototype\b|\[prototype\]|\bconstructor\]\[` },
     transforms: ['url_decode', 'lowercase'],
   },
   {
@@ -70,6 +70,11 @@ export const codeInjectionSignatures: Signature[] = [
   {
     id: 'code-injection-009', family: 'code-injection', name: 'Expression Language / SpEL / MVEL evaluation (${...} with method calls)', paranoia: 1, severity: 'critical', on: params,
     match: { op: 'regex', regex: String.raw`[$#%]\{[^}]*(?:\.getclass\s*\(|\.forname\s*\(|\.exec\s*\(|\.invoke\s*\(|\.newinstance\s*\(|@java\.lang|\bruntime\b|\bprocessbuilder\b|\bapplicationscope\b|\bfacescontext\b|\bpagecontext\b|#request\b|#session\b|#application\b)` },
+    transforms: ['url_decode', 'lowercase'],
+  },
+  {
+    id: 'code-injection-011', family: 'code-injection', name: 'Framework remote code execution routes (ThinkPHP invokefunction, PHPUnit eval-stdin, Struts redirect:)', paranoia: 1, severity: 'critical', on: ['path', 'query', 'body'],
+    match: { op: 'regex', regex: String.raw`\\think\\(?:app|request|container|template)|/invokefunction\b|\binvokefunction&|eval-stdin\.php|\b(?:redirect|redirectaction|action):\$\{|\bcall_user_func_array&vars\[` },
     transforms: ['url_decode', 'lowercase'],
   },
   {

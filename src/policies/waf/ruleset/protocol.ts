@@ -9,6 +9,8 @@ import type { Signature } from './types.js'
 export const protocolSignatures: Signature[] = [
   { id: 'protocol-001', family: 'protocol', name: 'NUL byte in the path, a parameter, a header or a cookie', paranoia: 1, severity: 'critical', on: [], match: { op: 'native', check: 'nul-byte' } },
   { id: 'protocol-012', family: 'protocol', name: 'Control character (other than tab or line break) in the path, a parameter or a cookie', paranoia: 1, severity: 'critical', on: [], match: { op: 'native', check: 'control-char' } },
+  { id: 'protocol-013', family: 'protocol', name: 'IIS-style %uXXXX escape (a filter-evasion encoding no browser sends)', paranoia: 1, severity: 'critical', on: [], match: { op: 'native', check: 'iis-unicode' } },
+  { id: 'protocol-014', family: 'protocol', name: 'A % not followed by two hex digits in the path, query or a cookie', paranoia: 1, severity: 'notice', on: [], match: { op: 'native', check: 'bad-escape' } },
   { id: 'protocol-002', family: 'protocol', name: 'Overlong UTF-8 encoding (%c0%af, %e0%80%ae)', paranoia: 1, severity: 'critical', on: [], match: { op: 'native', check: 'overlong-utf8' } },
   { id: 'protocol-003', family: 'protocol', name: 'More than 100 request headers', paranoia: 1, severity: 'critical', on: [], match: { op: 'native', check: 'header-count' } },
   { id: 'protocol-004', family: 'protocol', name: 'Transfer-Encoding other than plain chunked (smuggling attempt)', paranoia: 1, severity: 'critical', on: [], match: { op: 'native', check: 'transfer-encoding' } },

@@ -43,7 +43,7 @@ export const rceSignatures: Signature[] = [
     id: 'rce-002', family: 'rce', name: 'Shell separator followed by a command with arguments (; cat /etc/passwd, | id, ;sleep 5)', paranoia: 1, severity: 'critical', on: params,
     match: {
       op: 'regex',
-      regex: String.raw`${separator}${binDir}(?:${wordCommands})${argShape}|(?:[;|\n]|&&|\$\(|${tick})\s*${binDir}(?:id|ls|pwd|whoami|ps|uname|ifconfig|env|hostname|netstat)\s*(?:$|[;&\x60#)])|(?:^|\S)[;|](?:${wordCommands})\s+\w|(?:[;|\n]|&&?|\$\(|${tick})\s*(?:sleep|ping\s+-[nc])\s+\d+\s*(?:$|[;&|\x60#)])`,
+      regex: String.raw`${separator}${binDir}(?:${wordCommands})${argShape}|(?:[;|\n]|&&|\$\(|${tick})\s*${binDir}(?:id|ls|pwd|whoami|ps|uname|ifconfig|env|hostname|netstat)\s*(?:$|[;&\x60#)])|(?:^|\S)[;|](?:${wordCommands})\s+\w|${separator}${binDir}(?:${toolCommands}|${shortCommands}|${wordCommands})\$(?:\{\w*\}|[a-z_@*]\w*)|(?:^|[^\s|])[;|&]\s?${binDir}(?:id|whoami|uname|pwd|ls|ifconfig|netstat|hostname)(?:[;|&\x60)]|$)|(?:[;|\n]|&&?|\$\(|${tick})\s*(?:sleep|ping\s+-[nc])\s+\d+\s*(?:$|[;&|\x60#)])`,
     },
     transforms: ['url_decode', 'remove_nulls', 'lowercase'],
   },
@@ -84,6 +84,11 @@ export const rceSignatures: Signature[] = [
     id: 'rce-011', family: 'rce', name: 'A command as the whole value of a command-like parameter (cmd=id, exec=whoami)', paranoia: 1, severity: 'critical', on: ['command'],
     match: { op: 'regex', regex: String.raw`^\s*${binDir}(?:${toolCommands}|${shortCommands}|${wordCommands}|id|ls|pwd|ps|w|who|uname|ifconfig|env|set|dir|ver)(?:\s|$|;)` },
     transforms: ['url_decode', 'remove_nulls', 'lowercase'],
+  },
+  {
+    id: 'rce-012', family: 'rce', name: 'Server-side include directive (<!--#exec cmd=...-->)', paranoia: 1, severity: 'critical', on: params,
+    match: { op: 'regex', regex: String.raw`<!--\s*#\s*(?:exec|include|echo|config|printenv|set|fsize|flastmod)\b` },
+    transforms: ['url_decode', 'html_entity_decode', 'lowercase'],
   },
   {
     id: 'rce-008', family: 'rce', name: 'Shell separator followed by any word (paranoid)', paranoia: 3, severity: 'warning', on: params,

@@ -3,6 +3,10 @@ import type { Location, Signature } from './types.js'
 const params: Location[] = ['query', 'body', 'cookie', 'header', 'segment']
 // Regex signatures also read the whole path: splitting it at `/` would cut `/**/` comment padding apart.
 const paramsAndPath: Location[] = [...params, 'path']
+// Nested calls where one of the pair is a probe (version(), ascii(), elt(), ...) read as blind or
+// error-based extraction; plain concat(substr(...)) in a code snippet does not.
+const sqlFunctions = 'elt|ord|hex|unhex|bin|char|chr|ascii|substr|substring|mid|concat|concat_ws|conv|version|database|schema|user|current_user|system_user|floor|rand|sleep|benchmark|if|ifnull|length|select|count|cast|convert'
+const probeFunctions = 'elt|ord|hex|unhex|bin|ascii|char|chr|version|database|schema|user|current_user|system_user|sleep|benchmark|select'
 const sep = String.raw`(?:\s|/\*.*?\*/|\+|\(|\))`
 
 /**
@@ -30,7 +34,7 @@ export const sqliSignatures: Signature[] = [
   },
   {
     id: 'sqli-006', family: 'sqli', name: 'Quote or number followed by a boolean tautology', paranoia: 1, severity: 'critical', on: params,
-    match: { op: 'regex', regex: String.raw`['"\)]\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?['"]?(\w+)['"]?\s*(?:=|<>|!=|<=>|\blike\b|>=|<=)\s*['"]?\w*['"]?\s*(?:--|#|/\*|;|$|\)|\s+(?:or|and|limit|order|group)\b)|['"\)]\s*(?:or|and)\s+\w+\s+(?:not\s+)?(?:like|rlike|regexp|in|between)\s+['"(\d]|\b(?:or|and|xor|\|\||&&)\s+(?:1\s*=\s*1|0\s*=\s*0|'1'\s*=\s*'1|'a'\s*=\s*'a|"1"\s*=\s*"1|1\s+like\s+1|true\s*=\s*true|2\s*>\s*1)\b` },
+    match: { op: 'regex', regex: String.raw`['"\)]\s*(?:or|and|xor|\|\||&&)\s+(?:not\s+)?\(?\s*['"]*(\w+)['"]*\s*(?:=|<>|!=|<=>|\blike\b|>=|<=)\s*['"]*\w*['"]*\s*(?:--|#|/\*|;|$|\)|\s+(?:or|and|limit|order|group)\b)|['"\)]\s*(?:or|and)\s+\w+\s+(?:not\s+)?(?:like|rlike|regexp|in|between)\s+['"(\d]|\b(?:or|and|xor|\|\||&&)\s+(?:1\s*=\s*1|0\s*=\s*0|'1'\s*=\s*'1|'a'\s*=\s*'a|"1"\s*=\s*"1|1\s+like\s+1|true\s*=\s*true|2\s*>\s*1)\b` },
     transforms: ['url_decode', 'lowercase'],
   },
   {
@@ -65,6 +69,25 @@ export const sqliSignatures: Signature[] = [
     id: 'sqli-016', family: 'sqli', name: 'SQL keyword glued to an inline comment (comment padding instead of spaces)', paranoia: 1, severity: 'critical', on: paramsAndPath,
     match: { op: 'regex', regex: String.raw`\b(?:select|union|from|where|and|or|order|group|insert|into|update|delete|drop|exec|having|limit)/\*|\*/(?:select|union|from|where|and|or|order|group|insert|into|values|update|delete|drop|exec|having|limit|null|sleep|concat|char|benchmark)\b` },
     transforms: ['url_decode', 'lowercase'],
+  },
+  {
+    id: 'sqli-017', family: 'sqli', name: 'NoSQL operator injection: [$ne]=, [$regex]=, $where', paranoia: 1, severity: 'critical', on: ['keys', 'query', 'body'],
+    match: { op: 'regex', regex: String.raw`\[\$(?:ne|regex|where)\]|^\$where$|\$where\s*:|\{\s*['"]?\$(?:ne|regex|where)['"]?\s*:` },
+    transforms: ['url_decode', 'lowercase'],
+  },
+  {
+    // Query-string filter operators are an API feature in some frameworks (filters[price][$gt]=5).
+    id: 'sqli-018', family: 'sqli', name: 'NoSQL comparison operator in a parameter name ([$gt], [$in], ...)', paranoia: 2, severity: 'critical', on: ['keys'],
+    match: { op: 'regex', regex: String.raw`\[\$(?:gt|gte|lt|lte|nin|in|exists|expr|or|and|not|nor)\]` },
+    transforms: ['url_decode', 'lowercase'],
+  },
+  {
+    id: 'sqli-019', family: 'sqli', name: 'Nested SQL functions, T-SQL variables and stored procedures (elt(ord(…)), declare @x, exec sp_…)', paranoia: 1, severity: 'critical', on: paramsAndPath,
+    match: {
+      op: 'regex',
+      regex: String.raw`\b(?:${sqlFunctions})\s*\([^()]*\b(?:${probeFunctions})\s*\(|\b(?:${probeFunctions})\s*\([^()]*\b(?:${sqlFunctions})\s*\(|\bdeclare\s+@\w+\s+(?:n?varchar|n?char|int|sysname|table|varbinary)\b|\bexec(?:ute)?\s*\(\s*@\w+\s*\)|\bexec(?:ute)?\s+(?:master\.\.|dbo\.)?(?:sp|xp)_\w+|\bexecute\s+immediate\b`,
+    },
+    transforms: ['url_decode', 'remove_comments', 'lowercase'],
   },
   {
     id: 'sqli-012', family: 'sqli', name: 'SQL keywords in sequence: select ... from, insert into ... values', paranoia: 2, severity: 'critical', on: params,

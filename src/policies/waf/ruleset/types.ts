@@ -13,7 +13,7 @@ export type Severity = keyof typeof severityScore
  * - `file`: values of parameters whose name says they hold a file, page or include (file, path,
  *   page, template, include, ...) and multipart file names — a copy, for stricter signatures;
  * - `command`: likewise for parameters named like a command (cmd, exec, command, ...);
- * - `ua`: the User-Agent header alone.
+ * - `ua`: the User-Agent header, and a Content-Type that contains template or OGNL syntax.
  */
 export type Location = 'path' | 'rawpath' | 'segment' | 'query' | 'body' | 'cookie' | 'header' | 'keys' | 'file' | 'command' | 'ua'
 
@@ -23,6 +23,8 @@ export type NativeCheck =
   | 'control-char'
   | 'overlong-utf8'
   | 'invalid-utf8'
+  | 'iis-unicode'
+  | 'bad-escape'
   | 'header-count'
   | 'transfer-encoding'
   | 'smuggled-request'
