@@ -94,6 +94,16 @@ routes:
     expect(text).toContain(sha('acme-key').slice(0, 8))
   })
 
+  it('serves Prometheus metrics with requests by route, status and decision layer', async () => {
+    const res = await request(`${gateway.adminUrl}/metrics`)
+    const text = await res.body.text()
+    expect(res.statusCode).toBe(200)
+    expect(String(res.headers['content-type'])).toContain('text/plain')
+    expect(text).toMatch(/gatehouse_requests_total\{[^}]*route="api"[^}]*status="403"[^}]*\} 2/)
+    expect(text).toMatch(/gatehouse_denials_total\{[^}]*layer="authz"[^}]*rule="missing-scope"[^}]*\} 2/)
+    expect(text).toContain('gatehouse_request_duration_seconds_bucket')
+  })
+
   it('serves routes, upstream health and an OpenAPI document', async () => {
     expect(((await api('/api/routes', adminToken)).body.routes as { layers: string[] }[])[0].layers).toEqual(['authn', 'authz'])
     expect(((await api('/api/upstreams', adminToken)).body.upstreams as { targets: { healthy: boolean }[] }[])[0].targets[0].healthy).toBe(true)

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { PolicyDefinition } from '../policies/define.js'
+import { ObservabilityConfig, defaultObservabilityConfig } from '../observability/index.js'
 import { ApiConfig, SubscriptionConfig, TenantConfig } from '../tenancy/schema.js'
 
 const listenAddress = z
@@ -124,6 +125,7 @@ export function createConfigSchema(policies: readonly PolicyDefinition[]) {
         .strict()
         .optional()
         .describe('Admin API and console. Off when absent.'),
+      observability: ObservabilityConfig.default(defaultObservabilityConfig),
       limits: z
         .object({
           headersTimeoutMs: z.number().int().min(100).default(10_000).describe('Milliseconds a client may take to send the request headers before it gets 408 and the connection closes. Default 10000.'),

@@ -25,6 +25,7 @@ import { sendDenial, type ExplainLevel } from './respond.js'
 import { gatewayRules } from './rules.js'
 import { routeRequest } from './route-request.js'
 import { startAdminServer } from '../admin/server.js'
+import { createObservability } from '../observability/index.js'
 import { diagnoseUpstreamDenial } from './diagnose-upstream.js'
 import { proxyRequest, type ProxyResult } from './upstream/proxy.js'
 import { resolveRequestId } from './request-id.js'
@@ -85,6 +86,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         // Write failures keep rows queued and retry; the operator learns of it here.
         onProblem: (problem) => logger.warn({ store: problem }, 'call log: write problem (rows stay queued and are retried)'),
       })
+  // Observability is set up once per process; a reload does not change it (documented on the key).
+  const observabilityConfig = first.config.observability
+  const observability = observabilityConfig.metrics.enabled || observabilityConfig.tracing.enabled || observabilityConfig.accessLog
+    ? createObservability(observabilityConfig, { logger, env })
+    : undefined
+  const observe = observability !== undefined
+  const startSpan = observability?.onRequestStart
+
   const tls = first.config.tls
   const secure = tls !== undefined
   const requestCert = tls?.requestCert === true
@@ -110,7 +119,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** `decision`: `allow`, `upstream` (its own 4xx/5xx), `client-closed`, or the denying layer. */
   const record = (ctx: RequestContext, status: number, decision: string, layer: string, rule: string | null, denial: Denial | undefined, proxy: ProxyResult | undefined, requestBytes: number) => {
-    if (!store) return
+    if (!store && !observe) return
     const row: CallRecord = {
       time: ctx.receivedAt,
       requestId: ctx.id,
@@ -134,7 +143,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       trail: ctx.trail,
       denial: denial ? denialForLog(denial) : null,
     }
-    store.append(row)
+    store?.append(row)
+    observability?.onRequestEnd(ctx, row)
   }
 
   const requestBytesOf = (ctx: RequestContext, req: IncomingMessage) =>
@@ -221,6 +231,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const explain = rt.config.explain
     const ctx = createContext(req, rt.resolveClientIp, clock.now())
     if (requestCert) ctx.clientCert = readClientCertificate(req.socket as TLSSocket)
+    startSpan?.(ctx)
     req.on('error', () => undefined)
     try {
       ctx.trail.push({ layer: 'request-id', result: 'allow', ms: 0 })
@@ -263,8 +274,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const bound = (server.address() as AddressInfo).port
 
   const adminServer = first.config.admin
-    ? await startAdminServer(first.config.admin, { runtime: () => runtime, store }, { listen: options.adminListen, logger })
+    ? await startAdminServer(first.config.admin, { runtime: () => runtime, store, metrics: observability ? () => observability.metrics() : undefined }, { listen: options.adminListen, logger })
     : undefined
+
+  // Upstream health gauges follow the balancer's view of every target.
+  const healthTimer = observability
+    ? setInterval(() => {
+        for (const group of runtime.upstreams.values()) for (const target of group.health()) observability.setUpstreamHealth(group.name, target.origin, target.healthy)
+      }, 5_000)
+    : undefined
+  healthTimer?.unref()
 
   let reloading: Promise<LoadResult> | undefined
   const reload = async (): Promise<LoadResult> => {
@@ -323,6 +342,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       clearTimeout(timer)
       await Promise.all([...runtime.upstreams.values()].map((g) => g.close()))
       await closeShared(shared)
+      if (healthTimer) clearInterval(healthTimer)
+      await observability?.shutdown()
       await store?.close()
     },
   }

@@ -12,8 +12,8 @@ const maxPartHeaderBytes = 8192
 /**
  * A small bounded multipart/form-data parser (RFC 7578) for inspection only: finds the parts by
  * boundary with Buffer.indexOf (linear scans, no regex), reads each part's Content-Disposition
- * name and filename, and keeps text contents. Binary file contents (a NUL in the first KiB, or an
- * image/audio/video type) are skipped. Returns undefined when the body is not multipart at all.
+ * name and filename, and keeps text contents. Binary file contents (a NUL in the first KiB) are
+ * skipped. Returns undefined when the body is not multipart at all.
  */
 export function parseMultipart(body: Buffer, contentType: string): MultipartPart[] | undefined {
   const boundary = boundaryOf(contentType)
@@ -60,7 +60,9 @@ function describePart(headers: string, content: Buffer): MultipartPart {
       type = value.toLowerCase()
     }
   }
-  const binary = type.startsWith('image/') || type.startsWith('audio/') || type.startsWith('video/') || content.subarray(0, 1024).includes(0)
+  // Sniffed, not trusted from the part's Content-Type: a PHP shell sent as image/jpeg is text, while
+  // real images, audio and archives have NUL bytes in their first KiB.
+  const binary = content.subarray(0, 1024).includes(0)
   return binary ? { name, filename } : { name, filename, text: content.toString('utf8') }
 }
 

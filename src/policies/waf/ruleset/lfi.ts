@@ -46,7 +46,7 @@ export const lfiSignatures: Signature[] = [
   {
     id: 'lfi-003', family: 'lfi', name: 'Deep directory traversal (three or more ../)', paranoia: 1, severity: 'critical', on: [...params, 'path'],
     match: { op: 'regex', regex: String.raw`(?:\.{2,}[/\\]+){3,}|(?:[/\\]\.{2,}){3,}` },
-    transforms: ['url_decode_iis', 'remove_nulls'],
+    transforms: ['url_decode_iis', 'unicode_normalize', 'remove_nulls'],
   },
   {
     id: 'lfi-004', family: 'lfi', name: 'Encoded or obfuscated traversal (%2e%2e, ..%2f, ..%c0%af, ....//, ..;/)', paranoia: 1, severity: 'critical', on: [...params, 'rawpath', 'path', 'file'],

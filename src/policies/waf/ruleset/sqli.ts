@@ -16,7 +16,7 @@ const sep = String.raw`(?:\s|/\*.*?\*/|\+|\(|\))`
  */
 export const sqliSignatures: Signature[] = [
   { id: 'sqli-001', family: 'sqli', name: 'SQL injection (libinjection)', paranoia: 1, severity: 'critical', on: params, match: { op: 'is_sqli' }, transforms: ['remove_nulls'] },
-  { id: 'sqli-002', family: 'sqli', name: 'SQL injection, URL-encoded once or twice more (libinjection)', paranoia: 1, severity: 'critical', on: ['query', 'body', 'cookie'], match: { op: 'is_sqli' }, transforms: ['url_decode', 'url_decode', 'remove_nulls'] },
+  { id: 'sqli-002', family: 'sqli', name: 'SQL injection, URL-encoded once or twice more (libinjection)', paranoia: 1, severity: 'critical', on: ['query', 'body', 'cookie'], match: { op: 'is_sqli' }, transforms: ['url_decode', 'url_decode', 'unicode_normalize', 'remove_nulls'] },
   {
     id: 'sqli-003', family: 'sqli', name: 'Time-based blind SQL injection (sleep, benchmark, pg_sleep, waitfor delay)', paranoia: 1, severity: 'critical', on: paramsAndPath,
     match: { op: 'regex', regex: String.raw`(?:\b(?:sleep|pg_sleep)\s*\(\s*[\d(@'"]|\bbenchmark\s*\(\s*\d+\s*,|\bwaitfor\s+(?:delay|time)\s+['"\d]|\bdbms_(?:pipe\.receive_message|lock\.sleep)\s*\(|\brandomblob\s*\(\s*\d{5,}|\bgenerate_series\s*\(\s*1\s*,\s*\d{6,})` },

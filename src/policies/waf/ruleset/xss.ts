@@ -20,7 +20,7 @@ const handlers =
  */
 export const xssSignatures: Signature[] = [
   { id: 'xss-001', family: 'xss', name: 'Cross-site scripting (libinjection)', paranoia: 1, severity: 'critical', on: params, match: { op: 'is_xss' }, transforms: ['remove_nulls'] },
-  { id: 'xss-002', family: 'xss', name: 'Cross-site scripting, URL- or entity-encoded (libinjection)', paranoia: 1, severity: 'critical', on: params, match: { op: 'is_xss' }, transforms: ['url_decode', 'url_decode', 'html_entity_decode', 'js_decode', 'remove_nulls'] },
+  { id: 'xss-002', family: 'xss', name: 'Cross-site scripting, URL- or entity-encoded (libinjection)', paranoia: 1, severity: 'critical', on: params, match: { op: 'is_xss' }, transforms: ['url_decode', 'url_decode', 'html_entity_decode', 'js_decode', 'unicode_normalize', 'remove_nulls'] },
   {
     id: 'xss-003', family: 'xss', name: 'Script tag', paranoia: 1, severity: 'critical', on: params,
     match: { op: 'regex', regex: String.raw`<\s*/?\s*script\b|<\s*script[\s/>]` },
