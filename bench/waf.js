@@ -17,8 +17,8 @@ for (const file of need) {
 const load = (file) => import(pathToFileURL(join(dist, file)).href)
 const { compileWaf, contextFor, evaluateCorpus, formatReport } = await load('policies/waf/corpus/evaluate.js')
 
-// The defaults a route gets with `waf: {}` (block, paranoia 1, 5 ms budget).
-const evaluate = compileWaf(1, { timeoutMs: 5 })
+// The defaults a route gets with `waf: {}` (block, paranoia 1, 10 ms budget).
+const evaluate = compileWaf(1, { timeoutMs: 10 })
 
 // A realistic order of about 1 KB: ids, prose with apostrophes, an address, an e-mail.
 const order = {

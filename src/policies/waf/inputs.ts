@@ -10,7 +10,7 @@ export const maxValueChars = 64 * 1024
 export const maxTotalChars = 1024 * 1024
 /** Most fields (values plus names) inspected per request. */
 export const maxFields = 4000
-/** JSON nesting followed; deeper values are not inspected (and the depth itself is an anomaly). */
+/** JSON nesting followed; deeper values are not inspected (and the request is marked truncated). */
 const maxDepth = 32
 // libddwaf truncates strings at 4096 bytes and containers at 256 entries, so long values are cut
 // into overlapping chunks (an attack across a cut still appears whole in one chunk if it is
@@ -76,7 +76,27 @@ export interface WafInputs {
   findings: NativeFinding[]
   /** Characters inspected; inspection stops at maxTotalChars. */
   inspectedChars: number
+  /** Header values inspected (for CleanHeaderCache.remember when nothing matched). */
+  headerKeys: string[]
   truncated: boolean
+}
+
+/**
+ * Header values (User-Agent, Referer, ...) that already went through every signature without a
+ * match. Clients send the same ones on every request, and the signatures are pure functions of
+ * one value, so the answer cannot change; bounded, and dropped with the compiled policy.
+ */
+export class CleanHeaderCache {
+  private readonly keys = new Set<string>()
+  constructor(private readonly limit = 2000) {}
+  has(key: string): boolean {
+    return this.keys.has(key)
+  }
+  /** Remembers the header values of a request that matched nothing. */
+  remember(keys: readonly string[]): void {
+    if (this.keys.size + keys.length > this.limit) this.keys.clear()
+    for (const key of keys) this.keys.add(key)
+  }
 }
 
 /** Gives the exclusion class of a field ('' for none); built once per config from the exclusions. */
@@ -89,16 +109,25 @@ class Collector {
   inspectedChars = 0
   fields = 0
   truncated = false
+  /** Header values inspected this time (keys into the clean-header cache). */
+  readonly headerKeys: string[] = []
   private readonly groupSizes = new Map<string, number>()
 
-  constructor(private readonly classify: ExclusionClassifier | undefined) {}
+  constructor(
+    private readonly classify: ExclusionClassifier | undefined,
+    private readonly cleanHeaders: CleanHeaderCache | undefined,
+  ) {}
 
   add(location: Location, field: string, value: string): void {
     if (value.length === 0) return
+    if ((location === 'header' || location === 'ua') && this.cleanHeaders !== undefined && value.length <= 512) {
+      const key = `${location}\u0000${field}\u0000${value}`
+      if (this.cleanHeaders.has(key)) return
+      this.headerKeys.push(key)
+    }
     // Values made only of characters no signature can start from are not inspected, which
-    // spares most ids, numbers, enums, dates and e-mail addresses the per-rule cost. Names are
-    // (`__proto__` is made of such characters).
-    // Plain names are dropped unless they spell a prototype or class-loader path.
+    // spares most ids, numbers, enums, dates and e-mail addresses the per-rule cost. Plain names
+    // are dropped too, unless they spell a prototype or class-loader path (`__proto__` is plain).
     if (location === 'keys' && isInert(value) && !/proto|constructor|class/i.test(value)) return
     if (location !== 'keys' && location !== 'ua' && location !== 'command' && isInert(value)) {
       // A bare word is still an attack in a command parameter (cmd=id).
@@ -489,8 +518,9 @@ function splitTarget(url: string): { path: string; query: string } {
  * because the normalisation would hide the traversal we look for. Linear in the input and bounded
  * by maxValueChars, maxTotalChars and maxFields.
  */
-export function collectInputs(ctx: RequestContext, inspectBody: boolean, classify?: ExclusionClassifier): WafInputs {
-  const c = new Collector(classify)
+export function collectInputs(ctx: RequestContext, inspectBody: boolean, classify?: ExclusionClassifier, cleanHeaders?: CleanHeaderCache): WafInputs {
+  // Header values under an exclusion run in their own context, so they are never cached as clean.
+  const c = new Collector(classify, classify === undefined ? cleanHeaders : undefined)
   const { path, query } = splitTarget(ctx.url)
   const decodedPath = decodePercent(path, false)
   checkBytesOf(c, 'path', decodedPath)
@@ -501,5 +531,5 @@ export function collectInputs(ctx: RequestContext, inspectBody: boolean, classif
   if (query.length > 0) addUrlEncoded(c, query, 'query', 'query')
   addHeaders(c, ctx)
   if (inspectBody) addBody(c, ctx)
-  return { payloads: c.payloads, findings: c.findings, inspectedChars: c.inspectedChars, truncated: c.truncated }
+  return { payloads: c.payloads, findings: c.findings, inspectedChars: c.inspectedChars, truncated: c.truncated, headerKeys: c.headerKeys }
 }

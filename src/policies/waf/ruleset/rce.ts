@@ -43,13 +43,23 @@ export const rceSignatures: Signature[] = [
     id: 'rce-002', family: 'rce', name: 'Shell separator followed by a command with arguments (; cat /etc/passwd, | id, ;sleep 5)', paranoia: 1, severity: 'critical', on: params,
     match: {
       op: 'regex',
-      regex: String.raw`${separator}${binDir}(?:${wordCommands})${argShape}|(?:[;|\n]|&&|\$\(|${tick})\s*${binDir}(?:id|ls|pwd|whoami|ps|uname|ifconfig|env|hostname|netstat)\s*(?:$|[;&\x60#)])|(?:^|\S)[;|](?:${wordCommands})\s+\w|${separator}${binDir}(?:${toolCommands}|${shortCommands}|${wordCommands})\$(?:\{\w*\}|[a-z_@*]\w*)|(?:^|[^\s|])[;|&]\s?${binDir}(?:id|whoami|uname|pwd|ls|ifconfig|netstat|hostname)(?:[;|&\x60)]|$)|(?:[;|\n]|&&?|\$\(|${tick})\s*(?:sleep|ping\s+-[nc])\s+\d+\s*(?:$|[;&|\x60#)])`,
+      regex: String.raw`${separator}${binDir}(?:${wordCommands})${argShape}|(?:[;|\n]|&&|\$\(|${tick})\s*${binDir}(?:id|ls|pwd|whoami|ps|uname|ifconfig|env|hostname|netstat)\s*(?:$|[;&\x60#)])|(?:[;|\n]|&&?|\$\(|${tick})\s*(?:sleep|ping\s+-[nc])\s+\d+\s*(?:$|[;&|\x60#)])`,
     },
     transforms: ['url_decode', 'remove_nulls', 'lowercase'],
   },
   {
     id: 'rce-010', family: 'rce', name: 'Shell command hidden with quotes or backslashes (c\'a\'t, w\\ho\\ami)', paranoia: 1, severity: 'critical', on: params,
     match: { op: 'regex', regex: String.raw`${separator}${binDir}(?:${obfuscated})${toolShape}` },
+    transforms: ['url_decode', 'remove_nulls', 'lowercase'],
+  },
+  {
+    id: 'rce-013', family: 'rce', name: 'Command glued to its separator, or padded with empty variables (a;id|, ;echo x, ;cat$u /etc$u/passwd)', paranoia: 1, severity: 'critical', on: params,
+    match: { op: 'regex', regex: String.raw`(?:^|\S)[;|](?:${wordCommands})\s+\w|(?:^|[^\s|])[;|&]\s?${binDir}(?:id|whoami|uname|pwd|ls|ifconfig|netstat|hostname)(?:[;|&\x60)]|$)` },
+    transforms: ['url_decode', 'remove_nulls', 'lowercase'],
+  },
+  {
+    id: 'rce-014', family: 'rce', name: 'Command name followed directly by a shell variable ($u, ${x}) to break up signatures', paranoia: 1, severity: 'critical', on: params,
+    match: { op: 'regex', regex: String.raw`${separator}${binDir}(?:${toolCommands}|${shortCommands}|${wordCommands})\$(?:\{\w*\}|[a-z_@*]\w*)` },
     transforms: ['url_decode', 'remove_nulls', 'lowercase'],
   },
   {
