@@ -135,8 +135,9 @@ routes:
   const open = await startGatehouse('open', 'off', '{}')
   const openLogged = await startGatehouse('open-logged', `sqlite:${join(work, 'open.db')}`, '{}')
   const keyed = await startGatehouse('keyed', `sqlite:${join(work, 'keyed.db')}`, '{ auth: { methods: [ key ] }, scopes: [ bench ] }')
+  const guarded = await startGatehouse('guarded', `sqlite:${join(work, 'guarded.db')}`, '{ waf: { mode: block, paranoia: 1 }, auth: { methods: [ key ] }, scopes: [ bench ] }')
 
-  await Promise.all([waitFor(upstream), waitFor(`http://127.0.0.1:${nginxPort}/`), waitFor(`http://127.0.0.1:${minimalPort}/`), waitFor(`${open}/`), waitFor(`${openLogged}/`)])
+  await Promise.all([waitFor(upstream), waitFor(`http://127.0.0.1:${nginxPort}/`), waitFor(`http://127.0.0.1:${minimalPort}/`), waitFor(`${open}/`), waitFor(`${openLogged}/`), waitFor(`${keyed}/`), waitFor(`${guarded}/`)])
 
   const keyScript = join(work, 'key.lua')
   writeFileSync(keyScript, `wrk.headers["X-API-Key"] = "${key}"\n`)
@@ -152,6 +153,8 @@ routes:
     ['gatehouse: no policies + call log', `${openLogged}/`],
     ['gatehouse: key auth + call log (GET)', `${keyed}/`, keyScript],
     ['gatehouse: key auth + call log (1 KB POST)', `${keyed}/`, postScript],
+    ['gatehouse: key auth + WAF + call log (GET)', `${guarded}/search?q=blue+shirts&page=2`, keyScript],
+    ['gatehouse: key auth + WAF + call log (1 KB POST)', `${guarded}/`, postScript],
     ['node minimal proxy (1 KB POST)', `http://127.0.0.1:${minimalPort}/`, postScript],
   ]
   console.log(`wrk -t1 -c${connections} -d${seconds}s on loopback (after a 1 s warm-up each), node ${process.version}\n`)
@@ -171,19 +174,20 @@ routes:
     const base = r.name.includes('POST') ? by('node minimal proxy (1 KB POST)').rps : minimal
     console.log(`${pad(r.name, 44)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad((r.rps / direct).toFixed(2), 9)}${pad((r.rps / nginx).toFixed(2), 9)}${(r.rps / base).toFixed(2)}${r.non2xx ? `  (${r.non2xx} non-2xx!)` : ''}${r.errors ? `  errors: ${r.errors}` : ''}`)
   }
+  const minimalPost = by('node minimal proxy (1 KB POST)').rps
   const targets = [
     ['no policies ≥ 0.75× node minimal', by('gatehouse: no policies, no call log').rps / minimal, 0.75],
-    ['key auth + call log GET ≥ 0.5× node minimal', by('gatehouse: key auth + call log (GET)').rps / minimal, 0.5],
-    ['key auth + call log 1 KB POST ≥ 0.4× node minimal POST', by('gatehouse: key auth + call log (1 KB POST)').rps / by('node minimal proxy (1 KB POST)').rps, 0.4],
+    ['key auth + WAF + call log GET ≥ 0.5× node minimal', by('gatehouse: key auth + WAF + call log (GET)').rps / minimal, 0.5],
+    ['key auth + WAF + call log 1 KB POST ≥ 0.4× node minimal POST', by('gatehouse: key auth + WAF + call log (1 KB POST)').rps / minimalPost, 0.4],
   ]
   console.log('\ntargets (per process):')
   for (const [name, ratio, goal] of targets) console.log(`  ${ratio >= goal ? 'met ' : 'MISS'}  ${name}: ${ratio.toFixed(2)}`)
 
-  const extra = join(root, 'bench/logs.js')
-  if (existsSync(extra)) {
-    console.log('\nlogs analyser:')
-    const out = spawnSync(process.execPath, [extra], { encoding: 'utf8' })
-    process.stdout.write(out.stdout)
+  for (const [title, script] of [['WAF (µs per request, compiled policy)', 'bench/waf.js'], ['logs analyser', 'bench/logs.js']]) {
+    if (!existsSync(join(root, script))) continue
+    console.log(`\n${title}:`)
+    const out = spawnSync(process.execPath, [join(root, script)], { encoding: 'utf8' })
+    process.stdout.write(out.stdout.split('\n')[0] + '\n')
   }
   mkdirSync(join(root, 'bench/results'), { recursive: true })
   writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify({ date: new Date().toISOString(), seconds, connections, results }, null, 2))
