@@ -187,7 +187,11 @@ export const wafPolicy = definePolicy({
         return allow({ detail: { note: `${note}; let through because onError is open`, reason: outcome.reason, ...describe(matches, score) } })
       }
       if (matches.length === 0 && inputs.headerKeys.length > 0) cleanHeaders.remember(inputs.headerKeys)
-      if (matches.length === 0) return inputs.truncated ? allow({ detail: { truncated: true, inspectedChars: inputs.inspectedChars } }) : allow()
+      if (matches.length === 0) {
+        // Say so in the trail when part of the request went uninspected, so a miss can be explained.
+        if (ctx.body.kind === 'too-large' && config.inspectBody) return allow({ detail: { note: 'body over the route limit was not inspected', receivedBytes: ctx.body.receivedBytes } })
+        return inputs.truncated ? allow({ detail: { truncated: true, inspectedChars: inputs.inspectedChars } }) : allow()
+      }
       return allow({ detail: { note: 'below the blocking threshold', ...describe(matches, score) } })
     }
   },
