@@ -43,7 +43,7 @@ describe('waf policy', () => {
 
   it('denies with waf.engine-error when inspection times out and onError is closed', () => {
     const strict = compileWaf(1, { timeoutMs: 0.1, onError: 'closed' })
-    const body = JSON.stringify(Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`f${i}`, `value number ${i} `.repeat(20)])))
+    const body = JSON.stringify(Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`f${i}`, `customer's note number ${i}; `.repeat(20)])))
     const denial = denied(strict(post('application/json', body)) as Verdict)
     expect(denial.rule).toBe(rules.engineError.id)
     expect(denial.detail?.reason).toBe('timeout')
@@ -51,7 +51,7 @@ describe('waf policy', () => {
 
   it('lets a request through with a trail note when inspection times out and onError is open', () => {
     const open = compileWaf(1, { timeoutMs: 0.1 })
-    const body = JSON.stringify(Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`f${i}`, `value number ${i} `.repeat(20)])))
+    const body = JSON.stringify(Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`f${i}`, `customer's note number ${i}; `.repeat(20)])))
     const verdict = open(post('application/json', body)) as Allow
     expect(verdict.kind).toBe('allow')
     expect(String(verdict.detail?.note)).toMatch(/onError is open/)

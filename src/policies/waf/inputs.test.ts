@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { makeContext } from '../../testing/make-context.js'
-import { addressOf, collectInputs, decodePercent, isInert } from './inputs.js'
+import { addressOf, collectInputs, decodePercent, isInert, isPlainPath } from './inputs.js'
 import { parseMultipart } from './multipart.js'
 import { scanXml } from './xml.js'
 
@@ -10,21 +10,22 @@ function fieldsOf(inputs: ReturnType<typeof collectInputs>, address: string): Re
 
 describe('collectInputs', () => {
   it('flattens JSON bodies to field paths and keeps names apart', () => {
-    const ctx = makeContext({ method: 'POST', url: '/x', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: { line1: '1 Main St' }, items: [{ note: 'gift wrap please' }] }) })
+    const ctx = makeContext({ method: 'POST', url: '/x', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: { line1: "1 O'Connell St" }, items: [{ note: 'gift wrap, and a card' }], plain: 'blue shirts' }) })
     const inputs = collectInputs(ctx, true)
-    expect(fieldsOf(inputs, addressOf.body)).toEqual({ 'json.address.line1': '1 Main St', 'json.items[0].note': 'gift wrap please' })
+    // Plain words with no keyword ("blue shirts") cannot carry syntax and are not inspected.
+    expect(fieldsOf(inputs, addressOf.body)).toEqual({ 'json.address.line1': "1 O'Connell St", 'json.items[0].note': 'gift wrap, and a card' })
     expect(fieldsOf(inputs, addressOf.keys)).toEqual({})
   })
 
   it('decodes query arguments once, reads the referer query and cookies, and copies file-like parameters', () => {
     const ctx = makeContext({
-      url: '/a/b%20c?q=red+shoes&file=..%2Fx&plain=abc',
-      headers: { referer: 'https://example.com/p?page=..%2Fy', cookie: 'session=abc; pref="dark mode"', 'user-agent': 'Mozilla/5.0 (X11)' },
+      url: '/a/b%20c?q=red+shoes+or+boots&file=..%2Fx&plain=abc&words=red+shoes',
+      headers: { referer: 'https://example.com/p?page=..%2Fy', cookie: 'session=abc; pref="dark mode or light"', 'user-agent': 'Mozilla/5.0 (X11)' },
     })
     const inputs = collectInputs(ctx, false)
-    expect(fieldsOf(inputs, addressOf.query)).toEqual({ 'query.q': 'red shoes', 'query.file': '../x' })
+    expect(fieldsOf(inputs, addressOf.query)).toEqual({ 'query.q': 'red shoes or boots', 'query.file': '../x' })
     expect(fieldsOf(inputs, addressOf.file)).toEqual({ 'query.file': '../x', 'header.referer.page': '../y' })
-    expect(fieldsOf(inputs, addressOf.cookie)).toEqual({ 'cookie.pref': 'dark mode' })
+    expect(fieldsOf(inputs, addressOf.cookie)).toEqual({ 'cookie.pref': 'dark mode or light' })
     expect(fieldsOf(inputs, addressOf.path)).toEqual({ path: '/a/b c' })
     expect(fieldsOf(inputs, addressOf.ua)).toEqual({ 'header.user-agent': 'Mozilla/5.0 (X11)' })
   })
@@ -35,7 +36,7 @@ describe('collectInputs', () => {
   })
 
   it('bounds what it inspects: 64 KiB per value, 1 MiB in total', () => {
-    const ctx = makeContext({ method: 'POST', url: '/x', headers: { 'content-type': 'application/json' }, body: JSON.stringify(Array.from({ length: 40 }, () => 'a b'.repeat(30_000))) })
+    const ctx = makeContext({ method: 'POST', url: '/x', headers: { 'content-type': 'application/json' }, body: JSON.stringify(Array.from({ length: 40 }, () => "a'b".repeat(30_000))) })
     const inputs = collectInputs(ctx, true)
     expect(inputs.inspectedChars).toBe(1024 * 1024)
     expect(inputs.truncated).toBe(true)
@@ -91,5 +92,23 @@ describe('parseMultipart', () => {
       { name: 'file', filename: 'a.png' },
     ])
     expect(parseMultipart(body, 'multipart/form-data')).toBeUndefined()
+  })
+})
+
+describe('isInert: values that cannot carry attack syntax are not inspected', () => {
+  it.each(['blue shirts', 'SPRING-2024', 'miles.obrien@example.com', 'x'.repeat(5000), 'Springfield, MA 01101', '2024-03-19T09:42:10'])('skips %s', (value) => {
+    expect(isInert(value)).toBe(true)
+  })
+  it.each(['union select password from users', '1 or 1', 'sleep 10', 'a..b', 'x--', "O'Brien", '1=1', 'cat etc passwd', 'line\nbreak', 'caf\u00e9'])('inspects %s', (value) => {
+    expect(isInert(value)).toBe(false)
+  })
+})
+
+describe('isPlainPath: plain paths skip the path signatures', () => {
+  it.each(['/', '/api/v1/orders/42', '/search', '/static/app-1.2.3.min.js'])('skips %s', (path) => {
+    expect(isPlainPath(path)).toBe(true)
+  })
+  it.each(['/../etc/passwd', '/etc/passwd', '/.env', '/a//b', '/bin/sh', '/index.php/invokefunction', '/x%2e%2e', '/a;b', '/__proto__/x', '/select--', '/app/WEB-INF/web.xml'])('inspects %s', (path) => {
+    expect(isPlainPath(path)).toBe(false)
   })
 })

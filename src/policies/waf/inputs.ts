@@ -186,17 +186,98 @@ class Collector {
 }
 
 /**
- * True for short values of letters, digits and `_ . , : @ + -` only: no space, quote, slash,
- * bracket, percent sign or operator, so no SQL, markup, path, URL, shell or template syntax.
+ * True for values of letters, digits, spaces and `_ . , : @ + -` only (no `..` or `--`): no quote,
+ * slash, bracket, percent sign, operator or control character, so no SQL, markup, path, URL,
+ * shell or template syntax — unless the words themselves are such syntax (see triggerWords).
+ * Skipping them spares ids, enums, dates, e-mail addresses and plain prose the per-rule cost.
  */
 export function isInert(value: string): boolean {
-  if (value.length > 256) return false
+  let spaced = false
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
     const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
-    if (!alnum && c !== 95 && c !== 46 && c !== 44 && c !== 58 && c !== 64 && c !== 43 && c !== 45) return false
+    if (alnum || c === 95 || c === 44 || c === 58 || c === 64 || c === 43) continue
+    // `..` (traversal) and `--` (SQL comment) are syntax even without other punctuation.
+    if (c === 46 || c === 45) {
+      if (value.charCodeAt(i + 1) === c) return false
+      continue
+    }
+    if (c === 32) {
+      spaced = true
+      continue
+    }
+    return false
   }
-  return true
+  // Several plain words can still be SQL or a command ("1 or 1", "union select password from
+  // users"): prose of plain words is inert only when none of them is a keyword of such syntax.
+  return !spaced || !hasTriggerWord(value)
+}
+
+/**
+ * Words that can carry an attack made of plain words and spaces. Prose contains some of them
+ * ("and", "or", "select") often; such values are simply inspected.
+ */
+const triggerWords = new Set([
+  // SQL
+  'select', 'union', 'insert', 'update', 'delete', 'drop', 'truncate', 'alter', 'create', 'exec', 'execute', 'declare',
+  'sleep', 'benchmark', 'waitfor', 'delay', 'pg_sleep', 'load_file', 'outfile', 'dumpfile', 'information_schema',
+  'sysobjects', 'xp_cmdshell', 'having', 'group', 'order', 'by', 'or', 'and', 'xor', 'not', 'like', 'rlike', 'regexp',
+  'null', 'case', 'when', 'then', 'else', 'end', 'char', 'chr', 'concat', 'substr', 'substring', 'ascii', 'version',
+  'database', 'user', 'cast', 'convert', 'extractvalue', 'updatexml', 'procedure', 'into', 'from', 'where', 'limit',
+  'offset', 'table', 'schema', 'values', 'set', 'all', 'distinct', 'is', 'in', 'between', 'div', 'mod', 'true', 'false',
+  // shell and code
+  'cat', 'id', 'whoami', 'uname', 'ls', 'dir', 'wget', 'curl', 'nc', 'ncat', 'netcat', 'bash', 'sh', 'zsh', 'python',
+  'perl', 'php', 'ruby', 'node', 'powershell', 'cmd', 'ping', 'nslookup', 'echo', 'rm', 'chmod', 'kill', 'passwd',
+  'shadow', 'etc', 'proc', 'environ', 'system32', 'eval', 'system', 'passthru', 'shell_exec', 'popen', 'assert',
+  'require', 'include', 'import', 'runtime', 'getruntime', 'processbuilder', 'jndi', 'ldap', 'rmi', 'constructor',
+  'prototype', '__proto__', 'classloader',
+  // markup and URLs
+  'script', 'javascript', 'vbscript', 'onerror', 'onload', 'alert', 'prompt', 'confirm', 'iframe', 'svg', 'img',
+  'src', 'href', 'data', 'base64', 'expression', 'http', 'https', 'ftp', 'file', 'phar', 'gopher', 'dict', 'expect',
+])
+
+/**
+ * True for a path of letters, digits and `/ _ . -` only, with no `..`, `//`, `--` or dot-file
+ * segment (`/.env`) and no word that path signatures look for (`/etc/passwd`, `/bin/sh`,
+ * `/index.php/invokefunction`, `__proto__`).
+ */
+export function isPlainPath(path: string): boolean {
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i)
+    const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+    if (alnum || c === 95) continue
+    const next = path.charCodeAt(i + 1)
+    if (c === 47) {
+      if (next === 47 || next === 46) return false
+      continue
+    }
+    if (c === 46 || c === 45) {
+      if (next === c) return false
+      continue
+    }
+    return false
+  }
+  return !hasTriggerWord(path, pathTriggerWords)
+}
+
+const pathTriggerWords = new Set(['bin', 'sbin', 'usr', 'invokefunction', 'think', 'cgi', 'inf'])
+
+function hasTriggerWord(value: string, extra?: ReadonlySet<string>): boolean {
+  let start = -1
+  for (let i = 0; i <= value.length; i++) {
+    const c = i < value.length ? value.charCodeAt(i) : 32
+    const wordChar = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95
+    if (wordChar) {
+      if (start === -1) start = i
+      continue
+    }
+    if (start !== -1 && i - start <= 20) {
+      const word = value.slice(start, i).toLowerCase()
+      if (triggerWords.has(word) || extra?.has(word) === true) return true
+    }
+    start = -1
+  }
+  return false
 }
 
 function chunk(text: string): string | string[] {
@@ -524,8 +605,12 @@ export function collectInputs(ctx: RequestContext, inspectBody: boolean, classif
   const { path, query } = splitTarget(ctx.url)
   const decodedPath = decodePercent(path, false)
   checkBytesOf(c, 'path', decodedPath)
-  c.add('path', 'path', decodedPath.text)
-  c.add('rawpath', 'path', path)
+  // Most paths are plain (`/api/v1/orders/42`): no path signature can match one, so only its
+  // segments are looked at (each one still goes through the inert check).
+  if (!isPlainPath(path)) {
+    c.add('path', 'path', decodedPath.text)
+    c.add('rawpath', 'path', path)
+  }
   const segments = decodedPath.text.split('/')
   for (const segment of segments) if (segment.length > 0) c.add('segment', 'path', segment)
   if (query.length > 0) addUrlEncoded(c, query, 'query', 'query')
