@@ -58,44 +58,27 @@ export function lintConfig(file: string, options: LintOptions = {}): LintReport 
     const rel = relative(cwd, p)
     return rel.startsWith('..') || isAbsolute(rel) ? p : rel
   }
-  let findings: Finding[]
-  let verdict: LintReport['verdict'] = null
-  let trail: string[] | undefined
-  if (format === 'nginx') {
-    const config = parseNginxFile(abs, displayPath)
-    findings = [...config.findings]
-    if (options.request) {
-      const result = evaluateNginx(config, options.request)
-      verdict = result.verdict
-      trail = result.trail
-      findings.push(...result.findings)
-    } else {
-      findings.push(...findRiskyNginxRules(config))
-    }
-  } else if (format === 'apache') {
-    const config = parseApacheFile(abs, displayPath)
-    findings = [...config.findings]
-    if (options.request) {
-      const result = evaluateApache(config, options.request)
-      verdict = result.verdict
-      trail = result.trail
-      findings.push(...result.findings)
-    } else {
-      findings.push(...findRiskyApacheRules(config))
-    }
-  } else {
-    const config = parseIisFile(abs, displayPath)
-    findings = [...config.findings]
-    if (options.request) {
-      const result = evaluateIis(config, options.request)
-      verdict = result.verdict
-      trail = result.trail
-      findings.push(...result.findings)
-    } else {
-      findings.push(...findRiskyIisRules(config))
-    }
-  }
+  const analysed =
+    format === 'nginx'
+      ? analyse(parseNginxFile(abs, displayPath), evaluateNginx, findRiskyNginxRules, options.request)
+      : format === 'apache'
+        ? analyse(parseApacheFile(abs, displayPath), evaluateApache, findRiskyApacheRules, options.request)
+        : analyse(parseIisFile(abs, displayPath), evaluateIis, findRiskyIisRules, options.request)
+  const { findings, verdict, trail } = analysed
   return { file, format, verdict, findings: sortFindings(dedupe(findings), file), ...(trail ? { trail } : {}) }
+}
+
+/** One format's pass: its parse findings, then either the request's verdict or the risky rules. */
+function analyse<Config extends { findings: readonly Finding[] }, Request>(
+  config: Config,
+  evaluate: (config: Config, request: Request) => { verdict: LintReport['verdict']; trail?: string[]; findings: readonly Finding[] },
+  risky: (config: Config) => readonly Finding[],
+  request: Request | undefined,
+): { findings: Finding[]; verdict: LintReport['verdict']; trail?: string[] } {
+  const findings = [...config.findings]
+  if (request === undefined) return { findings: [...findings, ...risky(config)], verdict: null }
+  const result = evaluate(config, request)
+  return { findings: [...findings, ...result.findings], verdict: result.verdict, trail: result.trail }
 }
 
 function dedupe(findings: Finding[]): Finding[] {
