@@ -526,6 +526,18 @@ export const frameworkFingerprints: Fingerprint[] = [
     match: [{ body: ['rest_cookie_invalid_nonce', 'cookie check failed'], weight: 12, required: true }, { header: 'link', contains: 'api.w.org', weight: 3 }, { status: 403, weight: 1 }],
   },
   {
+    id: 'wordpress.rest-not-logged-in',
+    producer: 'wordpress',
+    layer: 'authn',
+    cause: 'WordPress REST API: the request carries no valid login (rest_not_logged_in, or a 401 rest_forbidden): no cookie session and no Application Password.',
+    remedies: ['Send an Application Password with Basic auth (Users > Profile > Application Passwords), or a cookie session plus X-WP-Nonce from a logged-in page.', 'If the server is behind a proxy, make sure it forwards the Authorization header (Apache CGI/FastCGI often strips it).'],
+    match: [
+      { body: ['rest_not_logged_in', 'you are not currently logged in'], weight: 13, required: true },
+      { header: 'link', contains: 'api.w.org', weight: 3 },
+      { status: 401, weight: 2 },
+    ],
+  },
+  {
     id: 'wordpress.rest-forbidden',
     producer: 'wordpress',
     layer: 'authz',
