@@ -182,10 +182,10 @@ routes:
   const nginx = by('nginx reverse proxy').rps
   const minimal = by('node:http + undici minimal proxy').rps
   const pad = (s, n) => String(s).padEnd(n)
-  console.log(`${pad('target', 44)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('×direct', 9)}${pad('×nginx', 9)}×node-min`)
+  console.log(`${pad('target', 50)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('×direct', 9)}${pad('×nginx', 9)}×node-min`)
   for (const r of results) {
     const base = r.name.includes('POST') ? by('node minimal proxy (1 KB POST)').rps : minimal
-    console.log(`${pad(r.name, 44)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad((r.rps / direct).toFixed(2), 9)}${pad((r.rps / nginx).toFixed(2), 9)}${(r.rps / base).toFixed(2)}${r.non2xx ? `  (${r.non2xx} non-2xx!)` : ''}${r.errors ? `  errors: ${r.errors}` : ''}`)
+    console.log(`${pad(r.name, 50)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad((r.rps / direct).toFixed(2), 9)}${pad((r.rps / nginx).toFixed(2), 9)}${(r.rps / base).toFixed(2)}${r.non2xx ? `  (${r.non2xx} non-2xx!)` : ''}${r.errors ? `  errors: ${r.errors}` : ''}`)
   }
   const minimalPost = by('node minimal proxy (1 KB POST)').rps
   const targets = [
