@@ -1,8 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { TLSSocket } from 'node:tls'
+import { readClientCertificate, readTlsFiles } from './tls.js'
 import type { AddressInfo, Socket } from 'node:net'
 import { basename, dirname, resolve } from 'node:path'
 import { EventEmitter } from 'node:events'
@@ -12,12 +12,11 @@ import { GatewayError } from '../core/errors.js'
 import type { JsonObject } from '../core/json.js'
 import { silentLogger, type Logger } from '../core/logger.js'
 import { formatProblem, loadConfigFile, type LoadResult } from '../config/load.js'
-import type { GatehouseConfig } from '../config/schema.js'
 import { openStore } from '../store/open-store.js'
 import type { CallLogStore, CallRecord } from '../store/types.js'
 import { readBodyBounded } from './body.js'
 import { closeShared, compileRuntime, type CompiledRoute, type Runtime } from './compile.js'
-import type { ClientCertificate, RequestContext } from './context.js'
+import type { RequestContext } from './context.js'
 import { createContext } from './create-context.js'
 import { parseListen, urlFor } from './listen.js'
 import { runPipeline, type PipelineOutcome } from './pipeline.js'
@@ -347,40 +346,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await store?.close()
     },
   }
-}
-
-async function readTlsFiles(tls: NonNullable<GatehouseConfig['tls']>, baseDir: string): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer }> {
-  const read = async (path: string, what: string) => {
-    try {
-      return await readFile(resolve(baseDir, path))
-    } catch (error) {
-      throw new GatewayError('config.tls', `cannot read the TLS ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-        remediation: `Check tls.${what} in the config; paths are relative to the config file.`,
-      })
-    }
-  }
-  const [cert, key, ca] = await Promise.all([read(tls.cert, 'cert'), read(tls.key, 'key'), tls.ca ? read(tls.ca, 'ca') : undefined])
-  return ca ? { cert, key, ca } : { cert, key }
-}
-
-/** The peer certificate of an mTLS connection, as the authn layer sees it. */
-function readClientCertificate(socket: TLSSocket): ClientCertificate | undefined {
-  if (typeof socket.getPeerCertificate !== 'function') return undefined
-  const cert = socket.getPeerCertificate()
-  if (!cert || Object.keys(cert).length === 0) return undefined
-  const name = (n: Record<string, string | string[]> | undefined) =>
-    n ? Object.entries(n).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(',') : ''
-  const out: ClientCertificate = {
-    subject: name(cert.subject as unknown as Record<string, string>),
-    issuer: name(cert.issuer as unknown as Record<string, string>),
-    fingerprint256: cert.fingerprint256,
-    serialNumber: cert.serialNumber,
-    validTo: cert.valid_to,
-    authorized: socket.authorized,
-  }
-  if (cert.subjectaltname) out.subjectAltName = cert.subjectaltname
-  if (!socket.authorized && socket.authorizationError) out.authorizationError = String(socket.authorizationError)
-  return out
 }
 
 /** A stored explanation of an upstream's own denial, from the doctor's diagnosis. */
