@@ -117,6 +117,13 @@ describe('the pipeline in front of a real upstream', () => {
     expect(badHeader.body.rule).toBe('header-not-allowed')
   })
 
+  it('lets a browser read a denial: CORS headers ride on the 401 so the page sees why, not a CORS error', async () => {
+    const res = await call(url, { method: 'POST', headers: { ...json, origin: 'https://app.example.com' }, body: '{}' })
+    expect(res.status).toBe(401)
+    expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com')
+    expect(String(res.headers['access-control-expose-headers']).toLowerCase()).toContain('gatehouse-decision')
+  })
+
   it('public explain level never leaks specifics', async () => {
     const res = await call(url, { method: 'POST', headers: { ...json, 'x-api-key': 'reader-key' }, body: '{}' })
     expect(JSON.stringify(res.body)).not.toContain('orders:write')
