@@ -6,12 +6,14 @@ import type { Logger } from '../core/logger.js'
 import { parseListen, urlFor } from '../gateway/listen.js'
 import { createTokenVerifier } from './auth.js'
 import { buildOpenApi } from './openapi.js'
+import { analyticsEndpoints } from './routes/analytics.js'
 import { callEndpoints } from './routes/calls.js'
 import { configEndpoints } from './routes/config.js'
+import { consumerEndpoints } from './routes/consumers.js'
 import { tenancyEndpoints } from './routes/tenancy.js'
-import type { AdminDeps, AdminEndpoint, AuditEntry } from './types.js'
+import type { AdminDeps, AdminEndpoint } from './types.js'
 
-export const adminEndpoints: AdminEndpoint[] = [...callEndpoints, ...configEndpoints, ...tenancyEndpoints]
+export const adminEndpoints: AdminEndpoint[] = [...callEndpoints, ...analyticsEndpoints, ...configEndpoints, ...consumerEndpoints, ...tenancyEndpoints]
 
 export interface AdminServer {
   url: string
@@ -66,9 +68,6 @@ export async function startAdminServer(
   options: { listen?: string; logger: Logger },
 ): Promise<AdminServer> {
   const verify = createTokenVerifier(admin.tokens)
-  // The audit log, newest last. In memory and bounded for now: it is also written to the
-  // structured log, which is where it survives a restart until the store keeps it.
-  const auditLog: AuditEntry[] = []
   const router = FindMyWay({ ignoreTrailingSlash: true })
   const openapi = JSON.stringify(buildOpenApi(adminEndpoints))
   for (const endpoint of adminEndpoints) router.on(endpoint.method, endpoint.path, () => undefined, endpoint)
@@ -87,7 +86,8 @@ export async function startAdminServer(
       const check = verify(req.headers.authorization)
       if (!check.ok) return problem(res, 401, 'Admin token required', 'Send Authorization: Bearer <admin token>.', {}, { 'www-authenticate': 'Bearer realm="gatehouse-admin"' })
       if (check.principal.role !== 'admin') return problem(res, 403, 'Not permitted', 'Only admin tokens may read the audit log.')
-      return send(res, 200, { entries: [...auditLog].reverse() })
+      const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get('limit') ?? 100) || 100))
+      return send(res, 200, { entries: deps.auditLog ? await deps.auditLog(limit) : [] })
     }
     if (req.method === 'GET' && url.pathname === '/metrics') {
       if (!deps.metrics) return problem(res, 404, 'Metrics off', 'Metrics are not enabled on this gateway.')
@@ -129,10 +129,7 @@ export async function startAdminServer(
     }
     const audit = (action: string, target: string, detail: Record<string, unknown> = {}) => {
       options.logger.info({ audit: { actor: principal.name, role: principal.role, action, target, ...detail } }, 'admin action')
-      const entry: AuditEntry = { time: Date.now(), actor: principal.name, role: principal.role, action, target, detail }
-      auditLog.push(entry)
-      if (auditLog.length > 1000) auditLog.shift()
-      deps.onAudit?.(entry)
+      deps.onAudit?.({ time: Date.now(), actor: principal.name, role: principal.role, action, target, detail })
     }
     const result = await endpoint.handle({ principal, params: found.params as Record<string, string>, query: query as Record<string, unknown>, body, audit }, deps)
     if (result.status >= 400) {

@@ -1,7 +1,9 @@
 import type { z } from 'zod'
 import type { Runtime } from '../gateway/compile.js'
+import type { DenialAlert } from '../analytics/alerts.js'
 import type { CallLogStore } from '../store/types.js'
 import type { AdminPrincipal } from './auth.js'
+import type { AdminState } from './state.js'
 
 /** What admin handlers may reach. */
 export interface AdminDeps {
@@ -9,8 +11,16 @@ export interface AdminDeps {
   store: CallLogStore | undefined
   /** Prometheus exposition, when observability is wired. */
   metrics?(): Promise<{ contentType: string; body: string }>
+  /** Admin changes laid over the config file. */
+  adminState?(): AdminState
+  /** Applies, saves and compiles an admin change; refused (nothing saved) when it cannot run. */
+  changeAdminState?(mutate: (state: AdminState) => AdminState): Promise<{ ok: true } | { ok: false; message: string }>
   /** Receives every admin action (the audit log). */
   onAudit?(entry: AuditEntry): void
+  /** The stored audit log, newest first. */
+  auditLog?(limit: number): Promise<AuditEntry[]>
+  /** Recent denial-spike alerts, newest first, when `alerts:` is configured. */
+  alerts?(): DenialAlert[]
 }
 
 export interface AuditEntry {

@@ -168,6 +168,22 @@ export function createConfigSchema(policies: readonly PolicyDefinition[]) {
       apis: z.array(ApiConfig).default([]).describe('APIs: groups of routes owned by a tenant, which consumers subscribe to. Default none.'),
       subscriptions: z.array(SubscriptionConfig).default([]).describe('Which consumer may use which API, and the state of that subscription. Checked on routes with a subscription policy. Default none.'),
       routes: z.array(route).default([]).describe('Routes, matched by method, host and path.'),
+      alerts: z
+        .object({
+          webhooks: z
+            .array(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }))
+            .max(20)
+            .default([])
+            .describe('URLs that receive each denial-spike alert as a JSON POST, retried with backoff. Default none (alerts are only kept for GET /api/analytics/alerts).'),
+          windowSeconds: z.number().int().min(10).max(86_400).default(300).describe('Seconds of traffic in the window checked for a spike, and in each baseline window. Default 300.'),
+          baselineWindows: z.number().int().min(3).max(288).default(12).describe('How many windows before the current one make the baseline. Default 12.'),
+          checkIntervalSeconds: z.number().int().min(1).max(3600).default(60).describe('Seconds between spike checks. Default 60.'),
+          minDenials: z.number().int().min(1).default(20).describe('Fewest 401/403/429 answers in the window before a spike can be reported. Default 20.'),
+          sensitivity: z.number().min(0.5).max(20).default(3).describe('How many (scaled) median absolute deviations above the baseline median the denial rate must be to count as a spike; lower reports more. Default 3.'),
+        })
+        .strict()
+        .optional()
+        .describe('Denial-spike alerts: the gateway compares each route and layer\'s 401/403/429 rate in the last window with the windows before it and POSTs an alert to the webhooks when a spike starts. Needs a call log. Off when absent.'),
     })
     .strict()
 }

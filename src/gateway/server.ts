@@ -24,6 +24,9 @@ import { sendDenial, type ExplainLevel } from './respond.js'
 import { gatewayRules } from './rules.js'
 import { routeRequest } from './route-request.js'
 import { startAdminServer } from '../admin/server.js'
+import { startDenialAlerts, tenantOfRoute, type DenialAlerts } from '../analytics/alerts.js'
+import { applyAdminState, type AdminState } from '../admin/state.js'
+import { openAdminStateStore } from '../store/admin-state.js'
 import { createObservability } from '../observability/index.js'
 import { diagnoseUpstreamDenial } from './diagnose-upstream.js'
 import { proxyRequest, type ProxyResult } from './upstream/proxy.js'
@@ -51,6 +54,8 @@ export interface Gateway {
   port: number
   runtime(): Runtime
   store: CallLogStore | undefined
+  /** The denial-spike checker (reads `alerts:` at every check); absent without a call log. */
+  denialAlerts?: DenialAlerts
   /** Re-reads the config file; keeps the running config when the new one is bad. */
   reload(): Promise<LoadResult>
   /** Emits `reload` with the LoadResult of every reload attempt. */
@@ -75,7 +80,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })
   }
   for (const warning of first.warnings) logger.warn({ problem: formatProblem(warning) }, 'config warning')
-  let runtime = compileRuntime(first.config, { clock, env, shared })
+  // Admin API changes (consumers, keys, subscriptions) are kept in the store and laid over the file.
+  const adminStateStore = openAdminStateStore(first.config.store, first.baseDir)
+  let adminState = await adminStateStore.load()
+  let fileConfig = first.config
+  let runtime = compileRuntime(applyAdminState(fileConfig, adminState), { clock, env, shared })
   for (const group of runtime.upstreams.values()) group.startHealthChecks()
 
   const store = first.config.store === 'off'
@@ -272,8 +281,42 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   })
   const bound = (server.address() as AddressInfo).port
 
+  // One admin change at a time: compile with it first, so a change that cannot run is refused
+  // before it is saved; then save, then swap.
+  let changing: Promise<unknown> = Promise.resolve()
+  async function changeAdminState(mutate: (state: AdminState) => AdminState): Promise<{ ok: true } | { ok: false; message: string }> {
+    const run = changing.then(async () => {
+      const nextState = mutate(adminState)
+      let next: Runtime
+      try {
+        next = compileRuntime(applyAdminState(fileConfig, nextState), { clock, env, shared, previous: runtime })
+      } catch (error) {
+        return { ok: false as const, message: (error as Error).message }
+      }
+      await adminStateStore.save(nextState)
+      adminState = nextState
+      const old = runtime
+      runtime = next
+      for (const group of next.upstreams.values()) group.startHealthChecks()
+      for (const [name, group] of old.upstreams) if (next.upstreams.get(name) !== group) void group.close()
+      return { ok: true as const }
+    })
+    changing = run.catch(() => undefined)
+    return run
+  }
+
+  const denialAlerts = store ? startDenialAlerts({ store, config: () => runtime.config.alerts, tenantOf: (route) => tenantOfRoute(runtime.config, route), clock, logger }) : undefined
   const adminServer = first.config.admin
-    ? await startAdminServer(first.config.admin, { runtime: () => runtime, store, metrics: observability ? () => observability.metrics() : undefined }, { listen: options.adminListen, logger })
+    ? await startAdminServer(first.config.admin, {
+        alerts: denialAlerts ? () => denialAlerts.alerts() : undefined,
+        runtime: () => runtime,
+        store,
+        metrics: observability ? () => observability.metrics() : undefined,
+        adminState: () => adminState,
+        changeAdminState,
+        onAudit: (entry) => void adminStateStore.audit(entry).catch((error: unknown) => logger.error({ err: error, audit: entry }, 'audit log write failed')),
+        auditLog: (limit) => adminStateStore.auditLog(limit),
+      }, { listen: options.adminListen, logger })
     : undefined
 
   // Upstream health gauges follow the balancer's view of every target.
@@ -293,7 +336,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return result
     }
     try {
-      const next = compileRuntime(result.config, { clock, env, shared, previous: runtime })
+      const next = compileRuntime(applyAdminState(result.config, adminState), { clock, env, shared, previous: runtime })
+      fileConfig = result.config
       const old = runtime
       runtime = next
       for (const group of next.upstreams.values()) group.startHealthChecks()
@@ -329,18 +373,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     adminUrl: adminServer?.url,
     runtime: () => runtime,
     store,
+    denialAlerts,
     reload,
     events,
     async close(graceMs = 10_000) {
       watcher?.close()
       await adminServer?.close()
+      await denialAlerts?.stop()
       const closed = new Promise<void>((ok) => server.close(() => ok()))
       server.closeIdleConnections()
+      // closeIdleConnections only sees connections idle right now; one whose last response ends
+      // during the drain would otherwise stay open for the keep-alive timeout (plus Node's 1 s
+      // buffer) and hold up the exit. Node offers no per-connection 'now idle' event.
+      const sweep = setInterval(() => server.closeIdleConnections(), 20)
       const timer = setTimeout(() => server.closeAllConnections(), graceMs)
       await closed
       clearTimeout(timer)
+      clearInterval(sweep)
       await Promise.all([...runtime.upstreams.values()].map((g) => g.close()))
       await closeShared(shared)
+      await adminStateStore.close()
       if (healthTimer) clearInterval(healthTimer)
       await observability?.shutdown()
       await store?.close()

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresStore } from './postgres.js'
 import { createTestSchema, makeCallRecord, type TestSchema } from './postgres-test-support.js'
 import { createSqliteStore } from './sqlite.js'
-import type { CallLogStore, CallQuery, CallRecord } from './types.js'
+import type { AggregateQuery, CallLogStore, CallQuery, CallRecord } from './types.js'
 
 /**
  * The same calls written to both stores must read back the same: a cluster moving from the
@@ -73,5 +73,28 @@ describe('the call-log contract on SQLite and PostgreSQL alike', () => {
     const [fromSqlite, fromPostgres] = await Promise.all([sqlite.get(id), postgres.get(id)])
     expect(fromSqlite?.requestId ?? null).toBe(found)
     expect(fromPostgres).toEqual(fromSqlite)
+  })
+
+  it.each<[string, AggregateQuery]>([
+    ['per bucket', { since: baseTime - 200_000, until: baseTime + 1, bucketMs: 30_000 }],
+    ['per route', { since: baseTime - 200_000, until: baseTime + 1, bucketMs: 200_001, by: ['route'] }],
+    ['per tenant and consumer', { since: baseTime - 120_000, until: baseTime, bucketMs: 60_000, by: ['tenant', 'consumer'] }],
+    ['denials per layer and rule', { since: baseTime - 200_000, until: baseTime + 1, bucketMs: 200_001, by: ['layer', 'rule'], deniedOnly: true }],
+    ['one route of one tenant', { since: baseTime - 200_000, until: baseTime + 1, bucketMs: 10_000, route: 'users', tenant: 'acme' }],
+    ['an empty span', { since: baseTime, until: baseTime, bucketMs: 1000 }],
+  ])('aggregates %s the same', async (_name, query) => {
+    const [fromSqlite, fromPostgres] = await Promise.all([sqlite.aggregate!(query), postgres.aggregate!(query)])
+    expect(fromPostgres).toEqual(fromSqlite)
+    // The same numbers a plain filter over the records gives.
+    const inSpan = records.filter((r) => r.time >= query.since && r.time < query.until
+      && (query.route === undefined || r.route === query.route) && (query.tenant === undefined || r.tenant === query.tenant)
+      && (!query.deniedOnly || [401, 403, 429].includes(r.status)))
+    expect(fromSqlite.reduce((n, row) => n + row.total, 0)).toBe(inSpan.length)
+    expect(fromSqlite.reduce((n, row) => n + row.status429, 0)).toBe(inSpan.filter((r) => r.status === 429).length)
+    expect(fromSqlite.reduce((n, row) => n + row.denied, 0)).toBe(inSpan.filter((r) => [401, 403, 429].includes(r.status)).length)
+    for (const row of fromSqlite) {
+      expect((row.bucket - query.since) % query.bucketMs).toBe(0)
+      expect(row.keys).toHaveLength(query.by?.length ?? 0)
+    }
   })
 })

@@ -4,7 +4,8 @@ import { GatewayError } from '../core/errors.js'
 import { applyPostgresMigrations } from './postgres-migrations/apply.js'
 import { recordToRow, rowToRecord, type CallRow } from './sqlite-schema.js'
 import { Spool, type SpoolSegment } from './spool.js'
-import type { CallLogStats, CallLogStore, CallQuery, CallRecord } from './types.js'
+import { checkAggregateQuery, sortAggregateRows } from './aggregate.js'
+import type { AggregateQuery, AggregateRow, CallLogStats, CallLogStore, CallQuery, CallRecord } from './types.js'
 
 /** Something went wrong on the write side of the PostgreSQL call log. Reported, never thrown at the caller. */
 export interface PostgresStoreProblem {
@@ -638,7 +639,7 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     return closing
   }
 
-  const { query, get } = createReads(pool, target, ensureSchema)
+  const { query, get, aggregate } = createReads(pool, target, ensureSchema)
 
   async function ready(): Promise<void> {
     try {
@@ -672,7 +673,7 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
   // A spool left by a crash (or a close during an outage) is replayed as soon as we can.
   if (!spool.isEmpty) setImmediate(kick)
 
-  return { append, query, get, flush, close, stats, ready, spoolDir: spool.dir }
+  return { append, query, get, flush, close, stats, ready, spoolDir: spool.dir, aggregate }
 }
 
 /**
@@ -700,7 +701,7 @@ export function buildCallQuery(q: CallQuery): { sql: string; params: (string | n
 }
 
 /** `query` and `get` on a pool; `prepare` runs before each read (the writer's store migrates there). */
-function createReads(pool: pg.Pool, target: string, prepare: () => Promise<void>): Pick<CallLogStore, 'query' | 'get'> {
+function createReads(pool: pg.Pool, target: string, prepare: () => Promise<void>): Pick<CallLogStore, 'query' | 'get'> & { aggregate(q: AggregateQuery): Promise<AggregateRow[]> } {
   async function read<T>(work: () => Promise<T>, empty: T): Promise<T> {
     try {
       await prepare()
@@ -744,7 +745,64 @@ function createReads(pool: pg.Pool, target: string, prepare: () => Promise<void>
     return null
   }
 
-  return { query, get }
+  async function aggregate(q: AggregateQuery): Promise<AggregateRow[]> {
+    const built = buildPostgresAggregate(q)
+    if (!built) return []
+    const rows = await read(async () => (await pool.query<PgAggregateRow>(built.sql, built.params)).rows, [])
+    return sortAggregateRows(rows.map((row) => ({
+      bucket: built.since + row.b * built.width,
+      keys: [row.k0, row.k1].slice(0, built.dimensions),
+      total: row.total,
+      denied: row.denied,
+      status401: row.s401,
+      status403: row.s403,
+      status429: row.s429,
+      status5xx: row.s5xx,
+    })))
+  }
+
+  return { query, get, aggregate }
+}
+
+interface PgAggregateRow {
+  b: number
+  k0: string | null
+  k1: string | null
+  total: number
+  denied: number
+  s401: number
+  s403: number
+  s429: number
+  s5xx: number
+}
+
+/**
+ * The SQL of an `AggregateQuery`: one GROUP BY whose bucket is the integer division of the
+ * offset from `since` (bigint / bigint truncates, the same arithmetic as SQLite, so both stores
+ * bucket identically; date_trunc would only fit calendar units). Counts come back as float8 so
+ * pg does not hand us bigint strings. Null for an empty span.
+ */
+export function buildPostgresAggregate(query: AggregateQuery): { sql: string; params: (string | number)[]; since: number; width: number; dimensions: number } | null {
+  const q = checkAggregateQuery(query)
+  if (q.until <= q.since) return null
+  const params: (string | number)[] = [q.since, q.until, q.bucketMs]
+  const bind = (value: string | number): string => {
+    params.push(value)
+    return `$${params.length}`
+  }
+  const where = ['time >= $1::bigint', 'time < $2::bigint']
+  if (q.deniedOnly) where.push('status IN (401, 403, 429)')
+  for (const key of ['route', 'consumer', 'tenant', 'layer'] as const) {
+    const value = q[key]
+    if (value !== undefined) where.push(`${key} = ${bind(value.replaceAll('\u0000', ''))}`)
+  }
+  const keys = [q.by[0] ?? 'NULL::text', q.by[1] ?? 'NULL::text']
+  const sql = `SELECT ((time - $1::bigint) / $3::bigint)::float8 AS b, ${keys[0]} AS k0, ${keys[1]} AS k1, count(*)::float8 AS total,
+    (count(*) FILTER (WHERE status IN (401, 403, 429)))::float8 AS denied,
+    (count(*) FILTER (WHERE status = 401))::float8 AS s401, (count(*) FILTER (WHERE status = 403))::float8 AS s403,
+    (count(*) FILTER (WHERE status = 429))::float8 AS s429, (count(*) FILTER (WHERE status >= 500 AND status < 600))::float8 AS s5xx
+    FROM calls WHERE ${where.join(' AND ')} GROUP BY 1${q.by.map((_, i) => `, ${i + 2}`).join('')}`
+  return { sql, params, since: q.since, width: q.bucketMs, dimensions: q.by.length }
 }
 
 /**
@@ -763,7 +821,7 @@ export function createPostgresReader(url: string, options: Pick<PostgresStoreOpt
   })
   pool.on('error', () => undefined)
   let dropped = 0
-  const { query, get } = createReads(pool, describePostgresTarget(url), () => Promise.resolve())
+  const { query, get, aggregate } = createReads(pool, describePostgresTarget(url), () => Promise.resolve())
   let closing: Promise<void> | null = null
   return {
     append() {
@@ -771,6 +829,7 @@ export function createPostgresReader(url: string, options: Pick<PostgresStoreOpt
     },
     query,
     get,
+    aggregate,
     flush: () => Promise.resolve(),
     close() {
       closing ??= pool.end().catch(() => undefined)

@@ -68,6 +68,44 @@ export interface CallLogStore {
   close(): Promise<void>
   /** Counters for metrics and health: rows waiting, written, dropped, failed writes. */
   stats?(): CallLogStats
+  /** Counts calls per time bucket and dimension values, for denial analytics. One query. */
+  aggregate?(query: AggregateQuery): Promise<AggregateRow[]>
+}
+
+/** A column calls can be grouped by in analytics. */
+export type AggregateDimension = 'route' | 'consumer' | 'tenant' | 'layer' | 'rule'
+
+/** Calls in `[since, until)`, cut into buckets of `bucketMs` starting at `since`, grouped by `by`. */
+export interface AggregateQuery {
+  /** Epoch ms lower bound (inclusive); bucket 0 starts here. */
+  since: number
+  /** Epoch ms upper bound (exclusive). */
+  until: number
+  /** Bucket width in ms; a bucket as wide as the span gives one row per group. */
+  bucketMs: number
+  /** Up to two dimensions; none counts per bucket only. */
+  by?: AggregateDimension[]
+  /** Only calls answered 401, 403 or 429. */
+  deniedOnly?: boolean
+  route?: string
+  consumer?: string
+  tenant?: string
+  layer?: string
+}
+
+/** One group of one bucket. Buckets without calls are absent. */
+export interface AggregateRow {
+  /** Epoch ms at which the bucket starts (`since + n * bucketMs`). */
+  bucket: number
+  /** Values of the `by` dimensions, in order (null where the call had none). */
+  keys: (string | null)[]
+  total: number
+  /** Calls answered 401, 403 or 429. */
+  denied: number
+  status401: number
+  status403: number
+  status429: number
+  status5xx: number
 }
 
 /** Write-side counters of a call log since it was opened. */

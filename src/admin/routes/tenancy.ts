@@ -13,6 +13,19 @@ function mayManage(principal: AdminPrincipal, apiTenant: string | undefined): bo
   return principal.role === 'tenant-admin' && apiTenant !== undefined && apiTenant === principal.tenant
 }
 
+/** Keeps a subscription change in the admin state, so it survives restarts. */
+async function persist(deps: AdminDeps, change: SubscriptionChange): Promise<void> {
+  if (!change.ok || !deps.changeAdminState) return
+  const s = change.subscription
+  await deps.changeAdminState((state) => ({
+    ...state,
+    subscriptions: [
+      ...state.subscriptions.filter((x) => String(x.id) !== s.id),
+      { id: s.id, consumer: s.consumer, api: s.api, state: s.state, updatedAt: s.updatedAt },
+    ],
+  }))
+}
+
 function changeResult(change: SubscriptionChange): AdminResult {
   if (change.ok) return { status: 200, body: { subscription: change.subscription } }
   const status = change.error === 'not-found' ? 404 : change.error === 'invalid-transition' ? 409 : 400
@@ -63,6 +76,7 @@ export const requestSubscription = defineEndpoint({
       return { status: 403, body: { title: 'Not permitted', detail: `This token may not manage subscriptions to '${body.api}'.` } }
     }
     const change = deps.runtime().tenancy.subscriptions.request(body.consumer, body.api)
+    await persist(deps, change)
     if (change.ok) audit('subscription.request', change.subscription.id, { consumer: body.consumer, api: body.api })
     return changeResult(change)
   },
@@ -83,6 +97,7 @@ function transition(verb: 'approve' | 'reject' | 'revoke') {
         return { status: 403, body: { title: 'Not permitted', detail: `This token may not manage subscriptions to '${current.api}'.` } }
       }
       const change = verb === 'approve' ? registry.approve(params.id) : registry[verb](params.id, body.reason)
+      await persist(deps, change)
       if (change.ok) audit(`subscription.${verb}`, params.id, { consumer: current.consumer, api: current.api, ...(body.reason ? { reason: body.reason } : {}) })
       return changeResult(change)
     },
