@@ -27,6 +27,7 @@ import { startAdminServer } from '../admin/server.js'
 import { startDenialAlerts, tenantOfRoute, type DenialAlerts } from '../analytics/alerts.js'
 import { applyAdminState, type AdminState } from '../admin/state.js'
 import { openAdminStateStore } from '../store/admin-state.js'
+import { startAdminSync } from './admin-sync.js'
 import { createObservability } from '../observability/index.js'
 import { diagnoseUpstreamDenial } from './diagnose-upstream.js'
 import { proxyRequest, type ProxyResult } from './upstream/proxy.js'
@@ -281,9 +282,30 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   })
   const bound = (server.address() as AddressInfo).port
 
+  /** Puts a newly compiled runtime in service and retires upstream pools it no longer uses. */
+  const swapRuntime = (next: Runtime) => {
+    const old = runtime
+    runtime = next
+    for (const group of next.upstreams.values()) group.startHealthChecks()
+    for (const [name, group] of old.upstreams) if (next.upstreams.get(name) !== group) void group.close()
+  }
+
+  let changing: Promise<unknown> = Promise.resolve()
+
+  // Another instance changed the shared admin state: reload it (after any change of ours).
+  const reloadAdminState = () => {
+    changing = changing.then(async () => {
+      const loaded = await adminStateStore.load()
+      const next = compileRuntime(applyAdminState(fileConfig, loaded), { clock, env, shared, previous: runtime })
+      adminState = loaded
+      swapRuntime(next)
+      logger.info('admin state reloaded after a change on another instance')
+    }).catch((error: unknown) => logger.error({ err: error }, 'admin state reload failed; keeping the running config'))
+  }
+  const adminSync = first.config.redis && first.config.store !== 'off' ? startAdminSync(first.config.redis, reloadAdminState, logger) : undefined
+
   // One admin change at a time: compile with it first, so a change that cannot run is refused
   // before it is saved; then save, then swap.
-  let changing: Promise<unknown> = Promise.resolve()
   async function changeAdminState(mutate: (state: AdminState) => AdminState): Promise<{ ok: true } | { ok: false; message: string }> {
     const run = changing.then(async () => {
       const nextState = mutate(adminState)
@@ -295,10 +317,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       await adminStateStore.save(nextState)
       adminState = nextState
-      const old = runtime
-      runtime = next
-      for (const group of next.upstreams.values()) group.startHealthChecks()
-      for (const [name, group] of old.upstreams) if (next.upstreams.get(name) !== group) void group.close()
+      adminSync?.announce()
+      swapRuntime(next)
       return { ok: true as const }
     })
     changing = run.catch(() => undefined)
@@ -338,10 +358,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     try {
       const next = compileRuntime(applyAdminState(result.config, adminState), { clock, env, shared, previous: runtime })
       fileConfig = result.config
-      const old = runtime
-      runtime = next
-      for (const group of next.upstreams.values()) group.startHealthChecks()
-      for (const [name, group] of old.upstreams) if (next.upstreams.get(name) !== group) void group.close()
+      swapRuntime(next)
       logger.info({ routes: next.routes.length }, 'config reloaded')
       events.emit('reload', result)
       return result
@@ -392,6 +409,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       clearInterval(sweep)
       await Promise.all([...runtime.upstreams.values()].map((g) => g.close()))
       await closeShared(shared)
+      await adminSync?.close()
       await adminStateStore.close()
       if (healthTimer) clearInterval(healthTimer)
       await observability?.shutdown()
