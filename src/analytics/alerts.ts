@@ -194,7 +194,7 @@ function mostCommon(values: (string | null)[]): string | null {
 }
 
 /** The tenant whose API (under `apis:`) holds the route, or null. */
-export function tenantOfRoute(config: Pick<GatehouseConfig, 'apis'>, route: string | null): string | null {
+export function tenantOfRoute(config: { apis: readonly { tenant: string; routes: readonly string[] }[] }, route: string | null): string | null {
   if (route === null) return null
   return config.apis.find((api) => api.routes.includes(route))?.tenant ?? null
 }

@@ -65,12 +65,27 @@ export interface DenialReport {
   top: { layer: string; rule: string | null; count: number }[]
 }
 
+/** Adds a row's counts into the row kept under `key` (a copy, so store rows are not changed). */
+function addInto<K>(map: Map<K, AggregateRow>, key: K, row: AggregateRow): void {
+  const sum = map.get(key)
+  if (!sum) {
+    map.set(key, { ...row })
+    return
+  }
+  sum.total += row.total
+  sum.denied += row.denied
+  sum.status401 += row.status401
+  sum.status403 += row.status403
+  sum.status429 += row.status429
+  sum.status5xx += row.status5xx
+}
+
 function rateOf(denied: number, total: number): number {
   return total === 0 ? 0 : Math.round((denied / total) * 10_000) / 10_000
 }
 
 /**
- * Builds a denial report from four aggregate queries: buckets, groups now, groups in the
+ * Builds a denial report from three aggregate queries: buckets by group now, groups in the
  * previous period, and the top layer/rule pairs among denials. A denial is a 401, 403 or 429
  * (the gateway's own refusals and an upstream's own 403 alike).
  */
@@ -80,14 +95,20 @@ export async function buildDenialReport(store: CallLogStore, options: DenialRepo
   const since = until - options.spanMs
   const filters = { route: options.route, consumer: options.consumer, tenant: options.tenant }
   const spanBucket = Math.max(1, options.spanMs)
-  const [perBucket, now, before, reasons] = await Promise.all([
-    store.aggregate({ since, until, bucketMs: options.bucketMs, ...filters }),
-    store.aggregate({ since, until, bucketMs: spanBucket, by: [options.by], ...filters }),
+  // Buckets and current groups come from one scan grouped by bucket and key: on SQLite these
+  // reads run on the event loop, so each scan saved is time the gateway is not answering.
+  const [perBucketAndKey, before, reasons] = await Promise.all([
+    store.aggregate({ since, until, bucketMs: options.bucketMs, by: [options.by], ...filters }),
     store.aggregate({ since: since - options.spanMs, until: since, bucketMs: spanBucket, by: [options.by], ...filters }),
     store.aggregate({ since, until, bucketMs: spanBucket, by: ['layer', 'rule'], deniedOnly: true, ...filters }),
   ])
+  const byStart = new Map<number, AggregateRow>()
+  const current = new Map<string | null, AggregateRow>()
+  for (const row of perBucketAndKey) {
+    addInto(byStart, row.bucket, row)
+    addInto(current, row.keys[0], row)
+  }
 
-  const byStart = new Map(perBucket.map((row) => [row.bucket, row]))
   const buckets: DenialBucket[] = []
   // Every bucket is listed, empty ones too, so a chart needs no gap filling.
   for (let start = since; start < until; start += options.bucketMs) {
@@ -102,7 +123,6 @@ export async function buildDenialReport(store: CallLogStore, options: DenialRepo
   }
 
   const previous = new Map<string | null, AggregateRow>(before.map((row) => [row.keys[0], row]))
-  const current = new Map<string | null, AggregateRow>(now.map((row) => [row.keys[0], row]))
   // Keys seen only in the previous period are listed too: traffic that stopped is news.
   const keys = new Set<string | null>([...current.keys(), ...previous.keys()])
   const groups = [...keys]

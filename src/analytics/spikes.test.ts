@@ -106,11 +106,12 @@ describe('the denial-spike checker on a real SQLite call log', () => {
     for (let w = 0; w < 12; w++) logWindow(['orders', 100, 5], ['users', 50, 25, 'exceeded', 'rate-limit'])
     logWindow(['orders', 100, 40, 'missing-scope'], ['users', 50, 25, 'exceeded', 'rate-limit'])
     await store.flush()
-    const alerts = startDenialAlerts({ store, config: () => config(), clock, schedule: false, tenantOf: (route) => tenantOfRoute({ apis: [{ name: 'o', tenant: 'acme', routes: ['orders'], visibility: 'required' }] as never }, route) })
+    const alerts = startDenialAlerts({ store, config: () => config(), clock, schedule: false, tenantOf: (route) => tenantOfRoute({ apis: [{ tenant: 'acme', routes: ['users', 'orders'] }] }, route) })
 
     const [alert, ...others] = await alerts.check()
     expect(others).toEqual([])
     expect(alert).toMatchObject({ type: 'gatehouse.denial-spike', route: 'orders', layer: 'authz', rule: 'missing-scope', tenant: 'acme', window: 300, count: 40, total: 100, rate: 0.4, baseline: 0.05 })
+    expect(tenantOfRoute({ apis: [] }, 'orders')).toBeNull()
     expect(alert.since).toBe(new Date(clock.now() - windowMs).toISOString())
     expect(alert.requestIds).toHaveLength(5)
     for (const id of alert.requestIds) expect((await store.get(id))?.status).toBe(403)

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -22,15 +22,17 @@ describe('kill -9 under a steady stream (a real gateway process, SQLite call log
   let upstream: TestUpstream | undefined
   const gateways: GatewayProcess[] = []
   const agent = new Agent({ connections: 64 })
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-kill-'))
   afterAll(async () => {
     for (const gateway of gateways) gateway.child.kill('SIGKILL')
+    await Promise.all(gateways.map((g) => g.exited))
     await agent.close()
     await upstream?.close()
+    rmSync(dir, { recursive: true, force: true })
   })
 
   it('loses at most one batch window of rows, and the file reopens intact', async () => {
     upstream = await startUpstream((_req, res) => res.end('ok'))
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-kill-'))
     const db = join(dir, 'calls.db')
     const config = join(dir, 'gatehouse.yaml')
     writeFileSync(config, `
@@ -123,5 +125,5 @@ routes: [ { name: api, match: { path: /api/* }, upstream: api } ]
       restarted: conn.prepare("SELECT 1 FROM calls WHERE path = '/api/after-restart'").get() !== undefined,
     }))
     expect(after).toEqual({ integrity: 'ok', rows: stored.size + 1, restarted: true })
-  })
+  }, 45_000)
 })

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -12,15 +12,20 @@ describe('config reload under load (a real gateway process watching its file)', 
   let upstream: TestUpstream | undefined
   let gateway: GatewayProcess | undefined
   const agent = new Agent({ connections: workers + 1 })
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-reload-'))
+  // Shared so a failed step cannot leave the request loops spinning against a dead gateway.
+  let stop = false
   afterAll(async () => {
+    stop = true
     gateway?.child.kill('SIGKILL')
+    await gateway?.exited
     await agent.close()
     await upstream?.close()
+    rmSync(dir, { recursive: true, force: true })
   })
 
   it('keeps answering through a garbage file, then applies the next good one', async () => {
     upstream = await startUpstream((_req, res) => res.end('ok'))
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-reload-'))
     const config = join(dir, 'gatehouse.yaml')
     const yaml = (extraRoute: string) => `
 store: sqlite:${join(dir, 'calls.db')}
@@ -29,6 +34,11 @@ routes:
   - { name: api, match: { path: /api/* }, upstream: api }
 ${extraRoute}`
     writeFileSync(config, yaml(''))
+    // Replaced whole by rename, as editors save: the watcher can never read a half-written file.
+    const replace = (text: string) => {
+      writeFileSync(`${config}.next`, text)
+      renameSync(`${config}.next`, config)
+    }
     gateway = await spawnGateway(config)
     const running = gateway
 
@@ -40,7 +50,6 @@ ${extraRoute}`
     }
     /** Resolves once `more` further requests have finished. */
     const afterMore = (more: number) => new Promise<void>((resolve) => waiters.push({ count: outcomes.length + more, resolve }))
-    let stop = false
     const loops = Array.from({ length: workers }, async (_, w) => {
       for (let i = 0; !stop; i++) {
         try {
@@ -55,17 +64,16 @@ ${extraRoute}`
 
     await afterMore(20)
     let seen = running.logs.length
-    writeFileSync(config, '\u0000\u0001: [[[ routes: {')
+    replace('\u0000\u0001: [[[ routes: {')
     await running.waitForLog('config reload refused; keeping the running config', seen)
-    const beforeGarbage = outcomes.length
+    const atRefusal = outcomes.length
     await afterMore(20)
     // The last good config still runs: no /v2 route yet.
     const before = await request(`${running.url}/v2/x`, { dispatcher: agent })
     await before.body.dump()
-    expect(before.statusCode).toBe(404)
 
     seen = running.logs.length
-    writeFileSync(config, yaml('  - { name: v2, match: { path: /v2/* }, upstream: api }\n'))
+    replace(yaml('  - { name: v2, match: { path: /v2/* }, upstream: api }\n'))
     await running.waitForLog('config reloaded', seen)
     await afterMore(20)
     stop = true
@@ -79,11 +87,12 @@ ${extraRoute}`
       v2 = res.statusCode
     }
     const failures = outcomes.filter((o) => o !== 200)
-    console.log(`[faults] reload under load: ${outcomes.length} requests across a garbage write and a good one (${outcomes.length - beforeGarbage} after the garbage was refused), ${failures.length} not 200; new route answers ${v2}`)
+    console.log(`[faults] reload under load: ${outcomes.length} requests across a garbage write and a good one (${outcomes.length - atRefusal} after the garbage was refused), ${failures.length} not 200; new route answers ${before.statusCode} before, ${v2} after`)
     expect(failures).toEqual([])
+    expect(before.statusCode).toBe(404)
     expect(v2).toBe(200)
 
     running.child.kill('SIGTERM')
     expect(await running.exited).toEqual({ code: 0, signal: null })
-  })
+  }, 30_000)
 })

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -12,10 +12,13 @@ describe('SIGTERM with requests in flight (a real gateway process, SQLite call l
   let upstream: TestUpstream | undefined
   let gateway: GatewayProcess | undefined
   const agent = new Agent({ connections: inFlight })
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-drain-'))
   afterAll(async () => {
     gateway?.child.kill('SIGKILL')
+    await gateway?.exited
     await agent.close()
     await upstream?.close()
+    rmSync(dir, { recursive: true, force: true })
   })
 
   it('finishes every in-flight request, refuses new connections, exits 0 and logs every call', async () => {
@@ -32,7 +35,6 @@ describe('SIGTERM with requests in flight (a real gateway process, SQLite call l
       const slow = new Promise<void>((resolve) => setTimeout(resolve, 300))
       void Promise.all([slow, released]).then(answer)
     })
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-drain-'))
     const config = join(dir, 'gatehouse.yaml')
     writeFileSync(config, `
 store: sqlite:${join(dir, 'calls.db')}
@@ -52,8 +54,8 @@ routes: [ { name: slow, match: { path: /slow }, upstream: slow } ]
     gateway.child.kill('SIGTERM')
     // The listener closes once the signal is handled; until then a connect may still be accepted.
     let probe = await tryConnect(gateway.port)
-    for (let attempt = 0; probe === 'accepted' && attempt < 500; attempt++) {
-      await new Promise((resolve) => setImmediate(resolve))
+    while (probe === 'accepted' && performance.now() - signalledAt < 5_000) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
       probe = await tryConnect(gateway.port)
     }
     expect(probe).not.toBe('accepted')
@@ -71,8 +73,11 @@ routes: [ { name: slow, match: { path: /slow }, upstream: slow } ]
     console.log(`[faults] SIGTERM drain: ${completed}/${inFlight} in-flight requests completed with 200, new connection after the signal: ${probe}, exit code ${code} after ${secondsToExit.toFixed(2)} s, call-log rows ${total} (of ${inFlight})`)
     expect(statuses).toEqual(Array.from({ length: inFlight }, () => 200))
     expect({ code, signal }).toEqual({ code: 0, signal: null })
-    expect(secondsToExit).toBeLessThan(5)
+    // About 1 s on an idle machine. The bound stays under the 10 s grace after which close()
+    // cuts connections, with room for a busy 2-core box where the call-log writer thread
+    // (started by the first batch, so during the drain) can take 2 s to boot under tsx.
+    expect(secondsToExit).toBeLessThan(8)
     expect(rows).toBe(inFlight)
     expect(total).toBe(inFlight)
-  })
+  }, 30_000)
 })
