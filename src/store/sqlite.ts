@@ -41,6 +41,12 @@ export interface SqliteStoreOptions {
   onProblem?: (problem: StoreProblem) => void
   /** Called with each writer worker started; for diagnostics and for tests that stop one. */
   onWriterStart?: (worker: Worker) => void
+  /**
+   * Start the writer thread now rather than with the first batch. The gateway does, so the first
+   * rows are not held back by the thread's start-up (hundreds of ms) and a crash early on loses
+   * no more than a batch window.
+   */
+  eagerWriter?: boolean
 }
 
 interface Batch {
@@ -366,6 +372,14 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       dropped: counts.dropped,
       failures: counts.failures,
       pruned: counts.pruned,
+    }
+  }
+
+  if (options.eagerWriter) {
+    try {
+      worker = startWorker()
+    } catch {
+      // sendBatch retries starting it with the first batch.
     }
   }
 
