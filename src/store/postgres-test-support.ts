@@ -50,17 +50,18 @@ export interface TcpProxy {
 }
 
 /**
- * Starts a proxy on 127.0.0.1 forwarding to the test PostgreSQL. `isDown` starts it stopped;
- * `onClientData` sees every byte a client sends (to count statements on the wire).
+ * Starts a proxy on 127.0.0.1 forwarding to the test PostgreSQL (or `targetPort`, e.g. Redis).
+ * `isDown` starts it stopped; `onClientData` sees every byte a client sends (to count
+ * statements on the wire).
  */
-export async function startTcpProxy(options: { isDown?: boolean; onClientData?: (chunk: Buffer) => void } = {}): Promise<TcpProxy> {
+export async function startTcpProxy(options: { isDown?: boolean; onClientData?: (chunk: Buffer) => void; targetPort?: number } = {}): Promise<TcpProxy> {
   const sockets = new Set<Socket>()
   let server: Server | null = null
   let port = 0
 
   function listen(): Promise<void> {
     const next = createServer((client) => {
-      const upstream = connect(testPostgres.port, testPostgres.host)
+      const upstream = connect(options.targetPort ?? testPostgres.port, testPostgres.host)
       for (const socket of [client, upstream]) {
         sockets.add(socket)
         socket.on('close', () => sockets.delete(socket))
