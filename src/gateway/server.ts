@@ -155,6 +155,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     store?.append(row)
     observability?.onRequestEnd(ctx, row)
+    if (ctx.trail.length > 2) warnAboutUnavailableStores(ctx)
+  }
+
+  // A layer whose shared store (Redis) is unreachable says so in its trace; the operator also
+  // gets a log line, at most one per route every 10 s, so an outage is visible without `why`.
+  const lastStoreWarning = new Map<string, number>()
+  const warnAboutUnavailableStores = (ctx: RequestContext) => {
+    for (const entry of ctx.trail) {
+      if (entry.detail?.store !== 'unavailable') continue
+      const key = `${ctx.routeName}:${entry.layer}`
+      const now = Date.now()
+      if (now - (lastStoreWarning.get(key) ?? 0) < 10_000) return
+      lastStoreWarning.set(key, now)
+      logger.warn({ route: ctx.routeName, layer: entry.layer, failOpen: entry.detail.failOpen, error: entry.detail.error }, `${entry.layer}: shared store unavailable; ${entry.detail.failOpen ? 'failing open (requests pass unlimited)' : 'failing closed (503)'}`)
+      return
+    }
   }
 
   const requestBytesOf = (ctx: RequestContext, req: IncomingMessage) =>

@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { startTcpProxy, type TcpProxy } from '../../src/store/postgres-test-support.js'
@@ -9,6 +11,8 @@ describe('Redis goes away and comes back (shared rate limits)', () => {
   let upstream: TestUpstream
   let gateway: TestGateway
   const route = `outage-${Date.now().toString(36)}`
+  const logLines: string[] = []
+  const logger = pino({ level: 'info' }, new Writable({ write(chunk, _enc, done) { logLines.push(String(chunk)); done() } }))
 
   beforeAll(async () => {
     proxy = await startTcpProxy({ targetPort: 6379 })
@@ -18,7 +22,7 @@ redis: redis://127.0.0.1:${proxy.port}
 upstreams: { api: { targets: [ "${upstream.url}" ] } }
 routes:
   - { name: ${route}, match: { path: /limited }, upstream: api, policies: { rateLimit: { limit: 3, window: 1h, by: ip, store: redis, onStoreError: open } } }
-`)
+`, { logger })
   })
   afterAll(async () => {
     await gateway.close(100)
@@ -42,6 +46,10 @@ routes:
     await gateway.store!.flush()
     const trail = (await gateway.store!.get('rl-down-2'))!.trail.find((t) => t.layer === 'rate-limit')
     expect(trail?.detail).toMatchObject({ failOpen: true })
+    // One clear log line for the operator, not one per request.
+    const warnings = logLines.filter((l) => l.includes('shared store unavailable'))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain('failing open')
 
     await proxy.start()
     const backAt = performance.now()
