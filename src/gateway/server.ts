@@ -93,6 +93,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     : openStore(first.config.store, first.baseDir, {
         ...options.storeOptions,
         eagerWriter: true,
+        readerWorker: true,
         // Write failures keep rows queued and retry; the operator learns of it here.
         onProblem: (problem) => logger.warn({ store: problem }, 'call log: write problem (rows stay queued and are retried)'),
       })

@@ -437,3 +437,24 @@ describe('openStore', () => {
     expect(isGatewayError(thrown, 'store.unreachable')).toBe(true)
   })
 })
+
+describe('SQLite call log with a reader thread (as the gateway runs it)', () => {
+  it('answers queries, lookups and aggregates from the reader thread, off the caller’s event loop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-reader-'))
+    const store = createSqliteStore(join(dir, 'calls.db'), { batchMs: 5, readerWorker: true, eagerWriter: true })
+    try {
+      for (let i = 0; i < 120; i++) store.append(makeRecord(i))
+      await store.flush()
+      const newest = await store.query({ limit: 10 })
+      expect(newest).toHaveLength(10)
+      expect(newest[0].time).toBeGreaterThanOrEqual(newest[9].time)
+      const one = await store.get(newest[3].requestId)
+      expect(one?.requestId).toBe(newest[3].requestId)
+      const since = Math.min(...(await store.query({ limit: 1000 })).map((r) => r.time))
+      const rows = await store.aggregate!({ since, until: since + 86_400_000, bucketMs: 86_400_000 })
+      expect(rows.reduce((sum, r) => sum + r.total, 0)).toBe(120)
+    } finally {
+      await store.close()
+    }
+  })
+})

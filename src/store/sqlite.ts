@@ -5,7 +5,8 @@ import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { GatewayError } from '../core/errors.js'
 import { applyMigrations, rowToRecord, type CallRow, type WriterData, type WriterRequest, type WriterResponse } from './sqlite-schema.js'
-import { checkAggregateQuery, sortAggregateRows } from './aggregate.js'
+import { createSqliteReads, type SqliteReads } from './sqlite-reads.js'
+import type { ReaderRequest, ReaderResponse } from './sqlite-reader.js'
 import type { AggregateQuery, AggregateRow, CallLogStats, CallLogStore, CallQuery, CallRecord } from './types.js'
 
 /** Something went wrong on the write side. Reported, never thrown at the caller. */
@@ -41,6 +42,11 @@ export interface SqliteStoreOptions {
   onProblem?: (problem: StoreProblem) => void
   /** Called with each writer worker started; for diagnostics and for tests that stop one. */
   onWriterStart?: (worker: Worker) => void
+  /**
+   * Run queries in a reader thread instead of on the caller's event loop. The gateway does, so a
+   * long query (a day of analytics) never holds up requests; the CLI reads in process.
+   */
+  readerWorker?: boolean
   /**
    * Start the writer thread now rather than with the first batch. The gateway does, so the first
    * rows are not held back by the thread's start-up (hundreds of ms) and a crash early on loses
@@ -295,75 +301,17 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       worker = null
       if (closingWorker) await stopWorker(closingWorker)
       reader.close()
+      await reads.close()
     })()
     return closing
   }
 
-  async function query(q: CallQuery): Promise<CallRecord[]> {
-    const where: string[] = []
-    const params: Record<string, string | number> = {}
-    if (q.denied) where.push('status >= 400')
-    for (const key of ['route', 'consumer', 'tenant', 'layer'] as const) {
-      const value = q[key]
-      if (value !== undefined) {
-        where.push(`${key} = @${key}`)
-        params[key] = value
-      }
-    }
-    if (q.status !== undefined) {
-      where.push('status = @status')
-      params.status = q.status
-    }
-    if (q.since !== undefined) {
-      where.push('time >= @since')
-      params.since = q.since
-    }
-    if (q.until !== undefined) {
-      where.push('time < @until')
-      params.until = q.until
-    }
-    params.limit = clampLimit(q.limit)
-    const sql = `SELECT * FROM calls${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC LIMIT @limit`
-    const rows = prepared(sql).all(params) as CallRow[]
-    return rows.map(rowToRecord)
-  }
+  // Reads run here, or in a reader thread (readerWorker) so a long report never holds up requests.
+  const reads = options.readerWorker ? createReaderClient(file) : inProcessReads(createSqliteReads((sql) => prepared(sql)))
 
-  async function get(requestId: string): Promise<CallRecord | null> {
-    const id = requestId.trim()
-    if (id.length === 0 || id.length > 4096) return null
-    // ULIDs are upper case; people retype them in lower case.
-    const candidates = id === id.toUpperCase() ? [id] : [id, id.toUpperCase()]
-    for (const candidate of candidates) {
-      const exact = prepared('SELECT * FROM calls WHERE request_id = ?').get(candidate) as CallRow | undefined
-      if (exact) return rowToRecord(exact)
-    }
-    if (id.length < 8) return null
-    for (const candidate of candidates) {
-      // A range on the unique index instead of LIKE/GLOB: no wildcard escaping, and it uses the
-      // index. U+10FFFF sorts after every character that can follow the prefix.
-      const rows = prepared('SELECT * FROM calls WHERE request_id >= ? AND request_id < ? ORDER BY request_id LIMIT 2')
-        .all(candidate, `${candidate}\u{10FFFF}`) as CallRow[]
-      if (rows.length === 1) return rowToRecord(rows[0])
-      if (rows.length > 1) return null
-    }
-    return null
-  }
-
-  async function aggregate(q: AggregateQuery): Promise<AggregateRow[]> {
-    const { sql, params, width } = buildSqliteAggregate(q)
-    if (width === 0) return []
-    const rows = prepared(sql).all(params) as SqliteAggregateRow[]
-    return sortAggregateRows(rows.map((row) => ({
-      bucket: params.since as number + row.b * width,
-      keys: [row.k0, row.k1].slice(0, (q.by ?? []).length),
-      total: row.total,
-      denied: row.denied,
-      status401: row.s401,
-      status403: row.s403,
-      status429: row.s429,
-      status5xx: row.s5xx,
-    })))
-  }
+  const query = (q: CallQuery) => reads.query(q)
+  const get = (requestId: string) => reads.get(requestId)
+  const aggregate = (q: AggregateQuery) => reads.aggregate(q)
 
   function stats(): CallLogStats {
     return {
@@ -386,44 +334,6 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   return { append, query, get, flush, close, stats, aggregate }
 }
 
-interface SqliteAggregateRow {
-  b: number
-  k0: string | null
-  k1: string | null
-  total: number
-  denied: number
-  s401: number
-  s403: number
-  s429: number
-  s5xx: number
-}
-
-/**
- * One GROUP BY over `[since, until)`: the bucket is integer division of the offset from `since`
- * (cast, because better-sqlite3 binds JS numbers as REAL and the division would not truncate). The time range uses `calls_time`, or
- * `calls_route_time` / `calls_consumer_time` when a route or consumer is given.
- * `width` is 0 for an empty span (nothing to ask).
- */
-function buildSqliteAggregate(query: AggregateQuery): { sql: string; params: Record<string, string | number>; width: number } {
-  const q = checkAggregateQuery(query)
-  const params: Record<string, string | number> = { since: q.since, until: q.until, bucket: q.bucketMs }
-  const where = ['time >= @since', 'time < @until']
-  if (q.deniedOnly) where.push('status IN (401, 403, 429)')
-  for (const key of ['route', 'consumer', 'tenant', 'layer'] as const) {
-    const value = q[key]
-    if (value !== undefined) {
-      where.push(`${key} = @${key}`)
-      params[key] = value
-    }
-  }
-  const keys = [q.by[0] ?? 'NULL', q.by[1] ?? 'NULL']
-  const sql = `SELECT CAST(time - @since AS INTEGER) / CAST(@bucket AS INTEGER) AS b, ${keys[0]} AS k0, ${keys[1]} AS k1, COUNT(*) AS total,
-    SUM(status IN (401, 403, 429)) AS denied, SUM(status = 401) AS s401, SUM(status = 403) AS s403,
-    SUM(status = 429) AS s429, SUM(status >= 500 AND status < 600) AS s5xx
-    FROM calls WHERE ${where.join(' AND ')} GROUP BY b${q.by.map((_, i) => `, k${i}`).join('')}`
-  return { sql, params, width: q.until > q.since ? q.bucketMs : 0 }
-}
-
 /** JSON round trip of each record; records without a JSON form are counted, not kept. */
 function toPlainRecords(records: CallRecord[]): { kept: CallRecord[]; lost: number } {
   const kept: CallRecord[] = []
@@ -435,11 +345,6 @@ function toPlainRecords(records: CallRecord[]): { kept: CallRecord[]; lost: numb
     }
   }
   return { kept, lost: records.length - kept.length }
-}
-
-function clampLimit(limit: number | undefined): number {
-  if (limit === undefined || !Number.isFinite(limit)) return 50
-  return Math.min(1000, Math.max(1, Math.trunc(limit)))
 }
 
 function messageOf(error: unknown): string {
@@ -478,13 +383,82 @@ function openReader(file: string): Database.Database {
  * `--import tsx`), so a tiny bootstrap registers tsx and imports the .ts writer.
  */
 function createWriterWorker(workerData: WriterData): Worker {
+  return createStoreWorker('sqlite-writer', workerData)
+}
+
+/** Starts `./<name>.js` (or, from sources, `.ts` through a tsx bootstrap) as a worker thread. */
+function createStoreWorker(name: string, workerData: unknown): Worker {
   if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData })
+    return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData })
   }
   const tsxApi = resolveTsxEsmApi()
-  const writer = new URL('./sqlite-writer.ts', import.meta.url).href
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => tsx.tsImport(${JSON.stringify(writer)}, ${JSON.stringify(import.meta.url)}))`
+  const entry = new URL(`./${name}.ts`, import.meta.url).href
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`
   return new Worker(bootstrap, { eval: true, workerData })
+}
+
+/** The store's reads, whichever thread runs them. */
+interface AsyncReads {
+  query(q: CallQuery): Promise<CallRecord[]>
+  get(requestId: string): Promise<CallRecord | null>
+  aggregate(q: AggregateQuery): Promise<AggregateRow[]>
+  close(): Promise<void>
+}
+
+function inProcessReads(reads: SqliteReads): AsyncReads {
+  return {
+    query: async (q) => reads.query(q),
+    get: async (id) => reads.get(id),
+    aggregate: async (q) => reads.aggregate(q),
+    close: async () => undefined,
+  }
+}
+
+/** Reads answered by a reader thread; the worker is started lazily and restarted if it dies. */
+function createReaderClient(file: string): AsyncReads {
+  let worker: Worker | undefined
+  let nextId = 1
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>()
+  const failAll = (message: string) => {
+    for (const waiter of pending.values()) waiter.reject(new GatewayError('store.read-failed', message))
+    pending.clear()
+  }
+  const ensure = (): Worker => {
+    if (worker) return worker
+    const started = createStoreWorker('sqlite-reader', { file })
+    started.on('message', (message: ReaderResponse) => {
+      const waiter = pending.get(message.id)
+      if (!waiter) return
+      pending.delete(message.id)
+      if (message.ok) waiter.resolve(message.value)
+      else waiter.reject(new GatewayError('store.read-failed', `call-log query failed: ${message.error}`))
+    })
+    const gone = (why: string) => {
+      if (worker === started) worker = undefined
+      failAll(why)
+    }
+    started.on('error', (error: Error) => gone(`the call-log reader crashed: ${error.message}`))
+    started.on('exit', () => gone('the call-log reader exited'))
+    started.unref()
+    worker = started
+    return started
+  }
+  const ask = <T>(op: 'query' | 'get' | 'aggregate', arg: unknown): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      ensure().postMessage({ id, op, arg } satisfies ReaderRequest)
+    })
+  return {
+    query: (q) => ask<CallRecord[]>('query', q),
+    get: (id) => ask<CallRecord | null>('get', id),
+    aggregate: (q) => ask<AggregateRow[]>('aggregate', q),
+    async close() {
+      const current = worker
+      worker = undefined
+      if (current) await current.terminate()
+    },
+  }
 }
 
 /**
