@@ -200,9 +200,19 @@ export function isConvincingSqli(fingerprint: string | undefined, value: string)
   if (value.includes('/*')) return true
   // A value that reads as a whole statement ("SELECT COUNT(*) FROM t", a snippet on a developer
   // forum) is not an injection into one: injections start by closing a string or number.
-  if (fingerprint[0] === 'E' && /^\s*[a-z]/i.test(value)) return false
+  if (fingerprint[0] === 'E' && startsWithLetter(value)) return false
   if (/[scUEkTBX;]/.test(fingerprint)) return true
   return /[&o]f|\(E/.test(fingerprint)
+}
+
+/** First non-whitespace character is a letter (a hand-written check: no JS RegExp on request data). */
+function startsWithLetter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c === 32 || (c >= 9 && c <= 13)) continue
+    return (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+  }
+  return false
 }
 
 /** The signature behind an id, for docs and tests. */

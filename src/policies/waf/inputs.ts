@@ -3,6 +3,7 @@ import type { RequestContext } from '../../gateway/context.js'
 import type { Location, NativeCheck } from './ruleset/types.js'
 import { parseMultipart } from './multipart.js'
 import { scanXml } from './xml.js'
+import RE2 from 're2'
 
 /** Most characters of one value inspected; the rest is not looked at (documented in the schema). */
 export const maxValueChars = 64 * 1024
@@ -128,7 +129,7 @@ class Collector {
     // Values made only of characters no signature can start from are not inspected, which
     // spares most ids, numbers, enums, dates and e-mail addresses the per-rule cost. Plain names
     // are dropped too, unless they spell a prototype or class-loader path (`__proto__` is plain).
-    if (location === 'keys' && isInert(value) && !/proto|constructor|class/i.test(value)) return
+    if (location === 'keys' && isInert(value) && !mentionsPrototype(value)) return
     if (location !== 'keys' && location !== 'ua' && location !== 'command' && isInert(value)) {
       // A bare word is still an attack in a command parameter (cmd=id).
       if ((location === 'query' || location === 'body' || location === 'cookie') && commandNames.has(leafName(field))) this.add('command', field, value)
@@ -183,6 +184,12 @@ class Collector {
   flag(check: NativeCheck, field: string, value: string): void {
     if (this.findings.length < 50) this.findings.push({ check, field, excerpt: value })
   }
+}
+
+/** Prototype-pollution and class-loader key names (`__proto__`, `constructor`, `class.module`). */
+function mentionsPrototype(value: string): boolean {
+  const lower = value.toLowerCase()
+  return lower.includes('proto') || lower.includes('constructor') || lower.includes('class')
 }
 
 /**
@@ -478,7 +485,8 @@ function isBinaryType(type: string): boolean {
     type === 'application/grpc' || type.startsWith('font/')
 }
 
-const requestLine = /(?:^|\n)(?:GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH|TRACE|CONNECT) \S{1,256} HTTP\/\d\.\d\r?\n/
+// RE2: request data never meets a backtracking JS RegExp.
+const requestLine = new RE2('(?:^|\\n)(?:GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH|TRACE|CONNECT) \\S{1,256} HTTP/\\d\\.\\d\\r?\\n')
 
 function addBody(c: Collector, ctx: RequestContext): void {
   const body = ctx.body

@@ -15,7 +15,7 @@ const sep = String.raw`(?:\s|/\*.*?\*/|\+|\(|\))`
  * to miss: time-based probes, UNION with comment padding, stacked queries, and error-based helpers.
  */
 export const sqliSignatures: Signature[] = [
-  { id: 'sqli-001', family: 'sqli', name: 'SQL injection (libinjection)', paranoia: 1, severity: 'critical', on: params, match: { op: 'is_sqli' }, transforms: ['remove_nulls'] },
+  { id: 'sqli-001', family: 'sqli', name: 'SQL injection (libinjection)', paranoia: 1, severity: 'critical', on: [...params, 'keys'], match: { op: 'is_sqli' }, transforms: ['remove_nulls'] },
   { id: 'sqli-002', family: 'sqli', name: 'SQL injection, URL-encoded once or twice more (libinjection)', paranoia: 1, severity: 'critical', on: ['query', 'body', 'cookie'], match: { op: 'is_sqli' }, transforms: ['url_decode', 'url_decode', 'unicode_normalize', 'remove_nulls'] },
   {
     id: 'sqli-003', family: 'sqli', name: 'Time-based blind SQL injection (sleep, benchmark, pg_sleep, waitfor delay)', paranoia: 1, severity: 'critical', on: paramsAndPath,

@@ -19,7 +19,7 @@ const handlers =
  * entity decoding so `&#x3C;script&#x3E;` and `%3Cscript%3E` look the same as `<script>`.
  */
 export const xssSignatures: Signature[] = [
-  { id: 'xss-001', family: 'xss', name: 'Cross-site scripting (libinjection)', paranoia: 1, severity: 'critical', on: params, match: { op: 'is_xss' }, transforms: ['remove_nulls'] },
+  { id: 'xss-001', family: 'xss', name: 'Cross-site scripting (libinjection)', paranoia: 1, severity: 'critical', on: [...params, 'keys'], match: { op: 'is_xss' }, transforms: ['remove_nulls'] },
   { id: 'xss-002', family: 'xss', name: 'Cross-site scripting, URL- or entity-encoded (libinjection)', paranoia: 1, severity: 'critical', on: params, match: { op: 'is_xss' }, transforms: ['url_decode', 'url_decode', 'html_entity_decode', 'js_decode', 'unicode_normalize', 'remove_nulls'] },
   {
     id: 'xss-003', family: 'xss', name: 'Script tag', paranoia: 1, severity: 'critical', on: params,
