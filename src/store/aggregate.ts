@@ -45,3 +45,30 @@ export function sortAggregateRows(rows: AggregateRow[]): AggregateRow[] {
     return 0
   })
 }
+
+/** One GROUP BY row as both stores' SQL names its columns: bucket index, up to two keys, counts. */
+export interface RawAggregateRow {
+  b: number
+  k0: string | null
+  k1: string | null
+  total: number
+  denied: number
+  s401: number
+  s403: number
+  s429: number
+  s5xx: number
+}
+
+/** Turns raw GROUP BY rows into sorted AggregateRows (bucket index → bucket start time). */
+export function toAggregateRows(rows: readonly RawAggregateRow[], since: number, width: number, dimensions: number): AggregateRow[] {
+  return sortAggregateRows(rows.map((row) => ({
+    bucket: since + row.b * width,
+    keys: [row.k0, row.k1].slice(0, dimensions),
+    total: row.total,
+    denied: row.denied,
+    status401: row.s401,
+    status403: row.s403,
+    status429: row.s429,
+    status5xx: row.s5xx,
+  })))
+}

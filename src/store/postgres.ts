@@ -4,7 +4,7 @@ import { GatewayError } from '../core/errors.js'
 import { applyPostgresMigrations } from './postgres-migrations/apply.js'
 import { recordToRow, rowToRecord, type CallRow } from './sqlite-schema.js'
 import { Spool, type SpoolSegment } from './spool.js'
-import { checkAggregateQuery, sortAggregateRows } from './aggregate.js'
+import { checkAggregateQuery, toAggregateRows, type RawAggregateRow } from './aggregate.js'
 import type { AggregateQuery, AggregateRow, CallLogStats, CallLogStore, CallQuery, CallRecord } from './types.js'
 
 /** Something went wrong on the write side of the PostgreSQL call log. Reported, never thrown at the caller. */
@@ -748,33 +748,13 @@ function createReads(pool: pg.Pool, target: string, prepare: () => Promise<void>
   async function aggregate(q: AggregateQuery): Promise<AggregateRow[]> {
     const built = buildPostgresAggregate(q)
     if (!built) return []
-    const rows = await read(async () => (await pool.query<PgAggregateRow>(built.sql, built.params)).rows, [])
-    return sortAggregateRows(rows.map((row) => ({
-      bucket: built.since + row.b * built.width,
-      keys: [row.k0, row.k1].slice(0, built.dimensions),
-      total: row.total,
-      denied: row.denied,
-      status401: row.s401,
-      status403: row.s403,
-      status429: row.s429,
-      status5xx: row.s5xx,
-    })))
+    const rows = await read(async () => (await pool.query<RawAggregateRow>(built.sql, built.params)).rows, [])
+    return toAggregateRows(rows, built.since, built.width, built.dimensions)
   }
 
   return { query, get, aggregate }
 }
 
-interface PgAggregateRow {
-  b: number
-  k0: string | null
-  k1: string | null
-  total: number
-  denied: number
-  s401: number
-  s403: number
-  s429: number
-  s5xx: number
-}
 
 /**
  * The SQL of an `AggregateQuery`: one GROUP BY whose bucket is the integer division of the

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import { checkAggregateQuery, sortAggregateRows } from './aggregate.js'
+import { checkAggregateQuery, toAggregateRows, type RawAggregateRow } from './aggregate.js'
 import { rowToRecord, type CallRow } from './sqlite-schema.js'
 import type { AggregateQuery, AggregateRow, CallQuery, CallRecord } from './types.js'
 
@@ -64,33 +64,13 @@ export function createSqliteReads(prepared: (sql: string) => Database.Statement)
   function aggregate(q: AggregateQuery): AggregateRow[] {
     const { sql, params, width } = buildSqliteAggregate(q)
     if (width === 0) return []
-    const rows = prepared(sql).all(params) as SqliteAggregateRow[]
-    return sortAggregateRows(rows.map((row) => ({
-      bucket: params.since as number + row.b * width,
-      keys: [row.k0, row.k1].slice(0, (q.by ?? []).length),
-      total: row.total,
-      denied: row.denied,
-      status401: row.s401,
-      status403: row.s403,
-      status429: row.s429,
-      status5xx: row.s5xx,
-    })))
+    const rows = prepared(sql).all(params) as RawAggregateRow[]
+    return toAggregateRows(rows, params.since as number, width, (q.by ?? []).length)
   }
 
   return { query, get, aggregate }
 }
 
-interface SqliteAggregateRow {
-  b: number
-  k0: string | null
-  k1: string | null
-  total: number
-  denied: number
-  s401: number
-  s403: number
-  s429: number
-  s5xx: number
-}
 
 /**
  * One GROUP BY over `[since, until)`: the bucket is integer division of the offset from `since`
