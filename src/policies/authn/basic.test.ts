@@ -10,6 +10,7 @@ import type { Allow, Deny, PolicyDeps, Verdict } from '../define.js'
 import { hashPassword, tryParsePasswordHash, verifyPassword } from './basic.js'
 import { authnPolicy } from './index.js'
 import { AuthnConfig } from './schema.js'
+import { allowOf as allowed, denialOf as denied } from '../../testing/verdicts.js'
 
 /** A cheap scrypt hash (N=1024) so the suite stays fast; production hashes use N=16384. */
 function cheapScrypt(password: string): string {
@@ -32,16 +33,6 @@ function makeDeps(clock = fakeClock()): PolicyDeps {
     shared: new Map(),
     env: {},
   }
-}
-
-function denied(verdict: Verdict): Deny['denial'] {
-  if (verdict.kind !== 'deny') throw new Error(`expected a denial, got ${verdict.kind}`)
-  return verdict.denial
-}
-
-function allowed(verdict: Verdict): Allow {
-  if (verdict.kind !== 'allow') throw new Error(`expected allow, got ${JSON.stringify(verdict)}`)
-  return verdict
 }
 
 describe('password hashes', () => {

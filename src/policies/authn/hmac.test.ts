@@ -7,6 +7,7 @@ import type { Allow, Deny, PolicyDeps, Verdict } from '../define.js'
 import { bodyDigest, buildSigningString, parseSignatureParams, signRequest } from './hmac.js'
 import { authnPolicy } from './index.js'
 import { AuthnConfig } from './schema.js'
+import { allowOf as allowed, denialOf as denied } from '../../testing/verdicts.js'
 
 const SECRET = 'hmac-secret-for-tests-0123456789abcdef'
 const clock = fakeClock()
@@ -44,18 +45,6 @@ function signed(input: SignedRequest = {}) {
   const authorization = signRequest({ method, target: url, headers, keyId: input.keyId ?? 'billing-1', secret: input.secret ?? SECRET, signedHeaders: names })
   const all: Record<string, string> = { ...headers, authorization }
   return { method, url, headers: all, body: input.body ?? '' }
-}
-
-function denied(verdict: Verdict | Promise<Verdict>): Deny['denial'] {
-  if (verdict instanceof Promise) throw new Error('hmac must answer synchronously')
-  if (verdict.kind !== 'deny') throw new Error(`expected a denial, got ${verdict.kind}`)
-  return verdict.denial
-}
-
-function allowed(verdict: Verdict | Promise<Verdict>): Allow {
-  if (verdict instanceof Promise) throw new Error('hmac must answer synchronously')
-  if (verdict.kind !== 'allow') throw new Error(`expected allow, got ${JSON.stringify(verdict)}`)
-  return verdict
 }
 
 describe('authn policy: HMAC-signed requests', () => {

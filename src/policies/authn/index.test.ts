@@ -9,6 +9,7 @@ import type { Allow, Deny, PolicyDeps, Verdict } from '../define.js'
 import { authnPolicy } from './index.js'
 import { AuthnConfig } from './schema.js'
 import { signSession } from './session.js'
+import { allowOf as allowed, denialOf as denied } from '../../testing/verdicts.js'
 
 const SECRET = 'test-secret-that-is-long-enough-for-hs256!!'
 const ACME_KEY = 'gh_acme_0a1b2c3d4e5f'
@@ -34,16 +35,6 @@ function compile(raw: unknown, deps = makeDeps()) {
 
 async function run(evaluate: (ctx: RequestContext) => Verdict | Promise<Verdict>, headers: Record<string, string>): Promise<Verdict> {
   return evaluate(makeContext({ method: 'POST', url: '/orders', headers }))
-}
-
-function denied(verdict: Verdict): Deny['denial'] {
-  if (verdict.kind !== 'deny') throw new Error(`expected a denial, got ${verdict.kind}`)
-  return verdict.denial
-}
-
-function allowed(verdict: Verdict): Allow {
-  if (verdict.kind !== 'allow') throw new Error(`expected allow, got ${JSON.stringify(verdict)}`)
-  return verdict
 }
 
 async function hsToken(claims: Record<string, unknown>, clock = fakeClock()): Promise<string> {

@@ -9,6 +9,7 @@ import type { Allow, Deny, PolicyDeps, Verdict } from '../define.js'
 import { authnPolicy } from './index.js'
 import { IntrospectionClient, looksLikeJwt } from './introspection.js'
 import { AuthnConfig } from './schema.js'
+import { allowOf as allowed, denialOf as denied } from '../../testing/verdicts.js'
 
 const CLIENT_SECRET = 'gateway-client-secret'
 const JWT_SECRET = 'jwt-secret-for-introspection-tests-0123'
@@ -46,16 +47,6 @@ function compile(extra: Record<string, unknown> = {}, methods = ['introspection'
 
 function bearer(token: string) {
   return makeContext({ headers: { authorization: `Bearer ${token}` } })
-}
-
-function denied(verdict: Verdict): Deny['denial'] {
-  if (verdict.kind !== 'deny') throw new Error(`expected a denial, got ${verdict.kind}`)
-  return verdict.denial
-}
-
-function allowed(verdict: Verdict): Allow {
-  if (verdict.kind !== 'allow') throw new Error(`expected allow, got ${JSON.stringify(verdict)}`)
-  return verdict
 }
 
 beforeAll(async () => {

@@ -7,6 +7,7 @@ import type { Allow, Deny, PolicyDeps, Verdict } from '../define.js'
 import { authnPolicy } from './index.js'
 import { parseDistinguishedName } from './mtls.js'
 import { AuthnConfig } from './schema.js'
+import { allowOf as allowed, denialOf as denied } from '../../testing/verdicts.js'
 
 const FINGERPRINT = Array.from({ length: 32 }, (_, i) => (i * 7).toString(16).padStart(2, '0').toUpperCase()).join(':')
 
@@ -51,18 +52,6 @@ function cert(overrides: Partial<ClientCertificate> = {}): ClientCertificate {
 
 function tls(clientCert?: ClientCertificate) {
   return makeContext({ secure: true, clientCert })
-}
-
-function denied(verdict: Verdict | Promise<Verdict>): Deny['denial'] {
-  if (verdict instanceof Promise) throw new Error('mtls must answer synchronously')
-  if (verdict.kind !== 'deny') throw new Error(`expected a denial, got ${verdict.kind}`)
-  return verdict.denial
-}
-
-function allowed(verdict: Verdict | Promise<Verdict>): Allow {
-  if (verdict instanceof Promise) throw new Error('mtls must answer synchronously')
-  if (verdict.kind !== 'allow') throw new Error(`expected allow, got ${JSON.stringify(verdict)}`)
-  return verdict
 }
 
 describe('authn policy: mTLS client certificates', () => {

@@ -6,6 +6,7 @@ import type { Allow, Deny, PolicyDeps, Verdict } from '../define.js'
 import { authnPolicy } from './index.js'
 import { AuthnConfig } from './schema.js'
 import { signSession } from './session.js'
+import { allowOf as allowed, denialOf as denied } from '../../testing/verdicts.js'
 
 const SECRET = 'session-secret-for-tests-0123456789abc'
 const OLD_SECRET = 'previous-session-secret-0123456789abcd'
@@ -30,18 +31,6 @@ const evaluate = authnPolicy.compile(config, makeDeps())
 
 function withCookie(value: string) {
   return makeContext({ headers: { cookie: `theme=dark; gh_session=${value}; lang=en` } })
-}
-
-function denied(verdict: Verdict | Promise<Verdict>): Deny['denial'] {
-  if (verdict instanceof Promise) throw new Error('session must answer synchronously')
-  if (verdict.kind !== 'deny') throw new Error(`expected a denial, got ${verdict.kind}`)
-  return verdict.denial
-}
-
-function allowed(verdict: Verdict | Promise<Verdict>): Allow {
-  if (verdict instanceof Promise) throw new Error('session must answer synchronously')
-  if (verdict.kind !== 'allow') throw new Error(`expected allow, got ${JSON.stringify(verdict)}`)
-  return verdict
 }
 
 describe('authn policy: signed session cookies', () => {
