@@ -10,10 +10,10 @@ function fieldsOf(inputs: ReturnType<typeof collectInputs>, address: string): Re
 
 describe('collectInputs', () => {
   it('flattens JSON bodies to field paths and keeps names apart', () => {
-    const ctx = makeContext({ method: 'POST', url: '/x', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: { line1: "1 O'Connell St" }, items: [{ note: 'gift wrap, and a card' }], plain: 'blue shirts' }) })
+    const ctx = makeContext({ method: 'POST', url: '/x', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: { line1: "1 O'Connell St (rear)" }, items: [{ note: 'gift wrap, and a card' }], plain: 'blue shirts' }) })
     const inputs = collectInputs(ctx, true)
     // Plain words with no keyword ("blue shirts") cannot carry syntax and are not inspected.
-    expect(fieldsOf(inputs, addressOf.body)).toEqual({ 'json.address.line1': "1 O'Connell St", 'json.items[0].note': 'gift wrap, and a card' })
+    expect(fieldsOf(inputs, addressOf.body)).toEqual({ 'json.address.line1': "1 O'Connell St (rear)", 'json.items[0].note': 'gift wrap, and a card' })
     expect(fieldsOf(inputs, addressOf.keys)).toEqual({})
   })
 
@@ -36,7 +36,7 @@ describe('collectInputs', () => {
   })
 
   it('bounds what it inspects: 64 KiB per value, 1 MiB in total', () => {
-    const ctx = makeContext({ method: 'POST', url: '/x', headers: { 'content-type': 'application/json' }, body: JSON.stringify(Array.from({ length: 40 }, () => "a'b".repeat(30_000))) })
+    const ctx = makeContext({ method: 'POST', url: '/x', headers: { 'content-type': 'application/json' }, body: JSON.stringify(Array.from({ length: 40 }, () => 'a;b'.repeat(30_000))) })
     const inputs = collectInputs(ctx, true)
     expect(inputs.inspectedChars).toBe(1024 * 1024)
     expect(inputs.truncated).toBe(true)
@@ -54,7 +54,7 @@ describe('decoding helpers', () => {
   it('treats only plain tokens as inert', () => {
     expect(isInert('SKU-123_a.b@example.com')).toBe(true)
     expect(isInert('1 or 1=1')).toBe(false)
-    expect(isInert("O'Brien")).toBe(false)
+    expect(isInert("'Brien")).toBe(false)
   })
 })
 
@@ -96,10 +96,10 @@ describe('parseMultipart', () => {
 })
 
 describe('isInert: values that cannot carry attack syntax are not inspected', () => {
-  it.each(['blue shirts', 'SPRING-2024', 'miles.obrien@example.com', 'x'.repeat(5000), 'Springfield, MA 01101', '2024-03-19T09:42:10'])('skips %s', (value) => {
+  it.each(['blue shirts', 'SPRING-2024', 'miles.obrien@example.com', 'x'.repeat(5000), 'Springfield, MA 01101', '2024-03-19T09:42:10', "Miles O'Brien", "it's a gift"])('skips %s', (value) => {
     expect(isInert(value)).toBe(true)
   })
-  it.each(['union select password from users', '1 or 1', 'sleep 10', 'a..b', 'x--', "O'Brien", '1=1', 'cat etc passwd', 'line\nbreak', 'caf\u00e9'])('inspects %s', (value) => {
+  it.each(['union select password from users', '1 or 1', 'sleep 10', 'a..b', 'x--', "x'or'x", "admin'--", "1' ", '1=1', 'cat etc passwd', 'line\nbreak', 'caf\u00e9'])('inspects %s', (value) => {
     expect(isInert(value)).toBe(false)
   })
 })

@@ -213,11 +213,21 @@ export function isInert(value: string): boolean {
       spaced = true
       continue
     }
+    // An apostrophe inside a word (O'Brien, it's, l'été) is prose; SQL needs one that opens or
+    // closes a string, next to a space, an operator or a keyword (checked below).
+    if (c === 39 && isLetter(value.charCodeAt(i - 1)) && isLetter(value.charCodeAt(i + 1))) {
+      spaced = true
+      continue
+    }
     return false
   }
   // Several plain words can still be SQL or a command ("1 or 1", "union select password from
   // users"): prose of plain words is inert only when none of them is a keyword of such syntax.
   return !spaced || !hasTriggerWord(value)
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
 }
 
 /**
