@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import FindMyWay from 'find-my-way'
 import type { GatehouseConfig } from '../config/schema.js'
 import type { Logger } from '../core/logger.js'
+import { readBodyBounded } from '../gateway/body.js'
 import { parseListen, urlFor } from '../gateway/listen.js'
 import { createTokenVerifier } from './auth.js'
 import { buildOpenApi } from './openapi.js'
@@ -30,31 +31,21 @@ function problem(res: ServerResponse, status: number, title: string, detail: str
   send(res, status, { type: `/problems/admin/${title.toLowerCase().replace(/[^a-z]+/g, '-').replace(/-$/, '')}`, title, status, detail, ...extra }, 'application/problem+json', headers)
 }
 
-/** Reads a JSON request body of at most 64 KiB. */
-function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string }> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > 64 * 1024) {
-        resolve({ ok: false, status: 413, message: 'Admin request bodies are limited to 64 KiB.' })
-        req.destroy()
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8')
-      if (text.trim() === '') return resolve({ ok: true, value: undefined })
-      try {
-        resolve({ ok: true, value: JSON.parse(text) })
-      } catch (error) {
-        resolve({ ok: false, status: 400, message: `The body is not valid JSON: ${(error as Error).message}` })
-      }
-    })
-    req.on('error', () => resolve({ ok: false, status: 400, message: 'The request body could not be read.' }))
-  })
+/** Reads a JSON request body of at most 64 KiB (with the gateway's bounded body reader). */
+async function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string }> {
+  const body = await readBodyBounded(req, 64 * 1024)
+  if (body.kind === 'too-large') {
+    req.destroy()
+    return { ok: false, status: 413, message: 'Admin request bodies are limited to 64 KiB.' }
+  }
+  if (body.kind !== 'buffered') return { ok: false, status: 400, message: 'The request body could not be read.' }
+  const text = body.bytes.toString('utf8')
+  if (text.trim() === '') return { ok: true, value: undefined }
+  try {
+    return { ok: true, value: JSON.parse(text) }
+  } catch (error) {
+    return { ok: false, status: 400, message: `The body is not valid JSON: ${(error as Error).message}` }
+  }
 }
 
 /**
