@@ -12,9 +12,10 @@ import { callEndpoints } from './routes/calls.js'
 import { configEndpoints } from './routes/config.js'
 import { consumerEndpoints } from './routes/consumers.js'
 import { tenancyEndpoints } from './routes/tenancy.js'
+import { aiUsageEndpoints } from './routes/ai-usage.js'
 import type { AdminDeps, AdminEndpoint } from './types.js'
 
-export const adminEndpoints: AdminEndpoint[] = [...callEndpoints, ...analyticsEndpoints, ...configEndpoints, ...consumerEndpoints, ...tenancyEndpoints]
+export const adminEndpoints: AdminEndpoint[] = [...callEndpoints, ...analyticsEndpoints, ...configEndpoints, ...consumerEndpoints, ...tenancyEndpoints, ...aiUsageEndpoints]
 
 export interface AdminServer {
   url: string

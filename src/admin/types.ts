@@ -1,7 +1,8 @@
 import type { z } from 'zod'
 import type { Runtime } from '../gateway/compile.js'
 import type { DenialAlert } from '../analytics/alerts.js'
-import type { CallLogStore } from '../store/types.js'
+import type { CallLogStore, CallRecord } from '../store/types.js'
+import type { GatehouseConfig } from '../config/schema.js'
 import type { AdminPrincipal } from './auth.js'
 import type { AdminState } from './state.js'
 
@@ -21,6 +22,12 @@ export interface AdminDeps {
   auditLog?(limit: number): Promise<AuditEntry[]>
   /** Recent denial-spike alerts, newest first, when `alerts:` is configured. */
   alerts?(): DenialAlert[]
+  /** Subscribes to every call as it is logged (live tail); returns the unsubscribe function. */
+  onCall?(listener: (record: CallRecord) => void): () => void
+  /** The config file as loaded (before admin changes are laid over it). */
+  fileConfig?(): Readonly<GatehouseConfig>
+  /** Path of the config file the gateway runs. */
+  configFile?: string
 }
 
 export interface AuditEntry {

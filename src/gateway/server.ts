@@ -129,8 +129,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     : createServer(httpOptions)
 
   /** `decision`: `allow`, `upstream` (its own 4xx/5xx), `client-closed`, or the denying layer. */
+  // Live-tail listeners (admin console); usually none, so the hot path checks one number.
+  const callListeners = new Set<(row: CallRecord) => void>()
   const record = (ctx: RequestContext, status: number, decision: string, layer: string, rule: string | null, denial: Denial | undefined, proxy: ProxyResult | undefined, requestBytes: number) => {
-    if (!store && !observe) return
+    if (!store && !observe && callListeners.size === 0) return
     const row: CallRecord = {
       time: ctx.receivedAt,
       requestId: ctx.id,
@@ -156,6 +158,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     store?.append(row)
     observability?.onRequestEnd(ctx, row)
+    if (callListeners.size > 0) for (const listener of callListeners) listener(row)
     if (ctx.trail.length > 2) warnAboutUnavailableStores(ctx)
   }
 
@@ -354,6 +357,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         changeAdminState,
         onAudit: (entry) => void adminStateStore.audit(entry).catch((error: unknown) => logger.error({ err: error, audit: entry }, 'audit log write failed')),
         auditLog: (limit) => adminStateStore.auditLog(limit),
+        onCall: (listener) => {
+          callListeners.add(listener)
+          return () => callListeners.delete(listener)
+        },
+        fileConfig: () => fileConfig,
+        configFile,
       }, { listen: options.adminListen, logger })
     : undefined
 
