@@ -13,9 +13,25 @@ import { configEndpoints } from './routes/config.js'
 import { consumerEndpoints } from './routes/consumers.js'
 import { tenancyEndpoints } from './routes/tenancy.js'
 import { aiUsageEndpoints } from './routes/ai-usage.js'
-import type { AdminDeps, AdminEndpoint } from './types.js'
+import { configIoEndpoints } from './routes/config-io.js'
+import { manageEndpoints } from './routes/manage.js'
+import { streamEndpoints } from './routes/stream.js'
+import { verifyConsumerKey } from './portal/auth.js'
+import { portalEndpoints, type PortalEndpoint } from './portal/api.js'
+import { createStaticHandler, defaultConsoleDir } from './static.js'
+import type { AdminDeps, AdminEndpoint, AdminResult } from './types.js'
 
-export const adminEndpoints: AdminEndpoint[] = [...callEndpoints, ...analyticsEndpoints, ...configEndpoints, ...consumerEndpoints, ...tenancyEndpoints, ...aiUsageEndpoints]
+export const adminEndpoints: AdminEndpoint[] = [
+  ...manageEndpoints,
+  ...streamEndpoints,
+  ...callEndpoints,
+  ...analyticsEndpoints,
+  ...configEndpoints,
+  ...consumerEndpoints,
+  ...tenancyEndpoints,
+  ...configIoEndpoints,
+  ...aiUsageEndpoints,
+]
 
 export interface AdminServer {
   url: string
@@ -32,15 +48,22 @@ function problem(res: ServerResponse, status: number, title: string, detail: str
   send(res, status, { type: `/problems/admin/${title.toLowerCase().replace(/[^a-z]+/g, '-').replace(/-$/, '')}`, title, status, detail, ...extra }, 'application/problem+json', headers)
 }
 
-/** Reads a JSON request body of at most 64 KiB (with the gateway's bounded body reader). */
-async function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string }> {
-  const body = await readBodyBounded(req, 64 * 1024)
+/** Reads a text request body of at most `maxBytes` (with the gateway's bounded body reader). */
+async function readText(req: IncomingMessage, maxBytes: number): Promise<{ ok: true; text: string } | { ok: false; status: number; message: string }> {
+  const body = await readBodyBounded(req, maxBytes)
   if (body.kind === 'too-large') {
     req.destroy()
-    return { ok: false, status: 413, message: 'Admin request bodies are limited to 64 KiB.' }
+    return { ok: false, status: 413, message: `Admin request bodies are limited to ${maxBytes >= 1024 * 1024 ? `${maxBytes / 1024 / 1024} MiB` : `${maxBytes / 1024} KiB`}.` }
   }
   if (body.kind !== 'buffered') return { ok: false, status: 400, message: 'The request body could not be read.' }
-  const text = body.bytes.toString('utf8')
+  return { ok: true, text: body.bytes.toString('utf8') }
+}
+
+/** Reads a JSON request body of at most 64 KiB. */
+async function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string }> {
+  const read = await readText(req, 64 * 1024)
+  if (!read.ok) return read
+  const text = read.text
   if (text.trim() === '') return { ok: true, value: undefined }
   try {
     return { ok: true, value: JSON.parse(text) }
@@ -57,12 +80,15 @@ async function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknow
 export async function startAdminServer(
   admin: NonNullable<GatehouseConfig['admin']>,
   deps: AdminDeps,
-  options: { listen?: string; logger: Logger },
+  options: { listen?: string; logger: Logger; /** Built console; default `<package root>/dist/console`. */ consoleDir?: string },
 ): Promise<AdminServer> {
   const verify = createTokenVerifier(admin.tokens)
   const router = FindMyWay({ ignoreTrailingSlash: true })
-  const openapi = JSON.stringify(buildOpenApi(adminEndpoints))
+  const openapi = JSON.stringify(buildOpenApi(adminEndpoints, portalEndpoints))
   for (const endpoint of adminEndpoints) router.on(endpoint.method, endpoint.path, () => undefined, endpoint)
+  const portalRouter = FindMyWay({ ignoreTrailingSlash: true })
+  for (const endpoint of portalEndpoints) portalRouter.on(endpoint.method, endpoint.path, () => undefined, endpoint)
+  const serveStatic = createStaticHandler(options.consoleDir ?? defaultConsoleDir())
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res).catch((error: unknown) => {
@@ -86,10 +112,18 @@ export async function startAdminServer(
       const metrics = await deps.metrics()
       return send(res, 200, metrics.body, metrics.contentType)
     }
+    if (url.pathname.startsWith('/portal/api/') || url.pathname === '/portal/api') return handlePortal(req, res, url)
     const found = router.find(req.method as 'GET', url.pathname)
-    if (!found) return problem(res, 404, 'Not found', `No admin endpoint ${req.method} ${url.pathname}; see /openapi.json.`)
+    if (!found) {
+      const isApi = url.pathname.startsWith('/api/') || url.pathname === '/api'
+      if (!isApi && (req.method === 'GET' || req.method === 'HEAD')) return serveStatic(req, res, url.pathname)
+      return problem(res, 404, 'Not found', `No admin endpoint ${req.method} ${url.pathname}; see /openapi.json.`)
+    }
     const endpoint = found.store as AdminEndpoint
-    const check = verify(req.headers.authorization)
+    // EventSource cannot send headers: the live tail alone also takes the token in the query.
+    const queryToken = endpoint.tokenInQuery ? url.searchParams.get('access_token') : null
+    url.searchParams.delete('access_token')
+    const check = verify(req.headers.authorization ?? (queryToken ? `Bearer ${queryToken}` : undefined))
     if (!check.ok) {
       const detail = check.reason === 'missing' ? 'Send Authorization: Bearer <admin token>.' : check.reason === 'malformed' ? 'The Authorization header is not a Bearer token.' : 'The admin token is not valid.'
       return problem(res, 401, 'Admin token required', detail, {}, { 'www-authenticate': `Bearer realm="gatehouse-admin"${check.reason === 'missing' ? '' : ', error="invalid_token"'}` })
@@ -98,6 +132,64 @@ export async function startAdminServer(
     // Tenant scoping happens in handlers (they filter or refuse by tenant); here only read vs write.
     if (endpoint.action === 'write' && principal.role === 'viewer') {
       return problem(res, 403, 'Not permitted', `A ${principal.role} token may not ${endpoint.method} ${endpoint.path}.`)
+    }
+    if (endpoint.adminOnly && principal.role !== 'admin') {
+      return problem(res, 403, 'Not permitted', `Only admin tokens may ${endpoint.method} ${endpoint.path}; this is a ${principal.role} token.`)
+    }
+    let query: unknown = Object.fromEntries(url.searchParams)
+    if (endpoint.query) {
+      const parsed = endpoint.query.safeParse(query)
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || String((i as { keys?: string[] }).keys ?? ''), message: i.message }))
+        return problem(res, 400, 'Invalid query', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { errors: issues })
+      }
+      query = parsed.data
+    }
+    let body: unknown
+    if (endpoint.textBody) {
+      const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
+      if (!endpoint.textBody.types.includes(type)) {
+        return problem(res, 415, 'Unsupported media type', `Send the body as ${endpoint.textBody.types.slice(0, 2).join(' or ')}.`)
+      }
+      const raw = await readText(req, endpoint.textBody.maxBytes)
+      if (!raw.ok) return problem(res, raw.status, raw.status === 413 ? 'Body too large' : 'Invalid body', raw.message)
+      body = raw.text
+    } else if (endpoint.body) {
+      const raw = await readJson(req)
+      if (!raw.ok) return problem(res, raw.status, raw.status === 413 ? 'Body too large' : 'Invalid JSON', raw.message)
+      const parsed = endpoint.body.safeParse(raw.value)
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || String((i as { keys?: string[] }).keys ?? ''), message: i.message }))
+        return problem(res, 400, 'Invalid body', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { errors: issues })
+      }
+      body = parsed.data
+    }
+    const audit = (action: string, target: string, detail: Record<string, unknown> = {}) => {
+      options.logger.info({ audit: { actor: principal.name, role: principal.role, action, target, ...detail } }, 'admin action')
+      deps.onAudit?.({ time: Date.now(), actor: principal.name, role: principal.role, action, target, detail })
+    }
+    const result = await endpoint.handle({ principal, params: found.params as Record<string, string>, query: query as Record<string, unknown>, body, audit }, deps)
+    sendResult(req, res, result)
+  }
+
+  function sendResult(req: IncomingMessage, res: ServerResponse, result: AdminResult): void {
+    if (result.stream && result.status < 400) return result.stream(req, res)
+    if (result.status >= 400) {
+      const body = result.body as { title?: string; detail?: string; errors?: unknown }
+      return problem(res, result.status, body.title ?? 'Error', body.detail ?? '', body.errors === undefined ? {} : { errors: body.errors })
+    }
+    if (result.contentType) return send(res, result.status, String(result.body), result.contentType)
+    send(res, result.status, result.body)
+  }
+
+  /** `/portal/api/*`: the developer portal, authenticated with the consumer's own API key. */
+  async function handlePortal(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const found = portalRouter.find(req.method as 'GET', url.pathname)
+    if (!found) return problem(res, 404, 'Not found', `No portal endpoint ${req.method} ${url.pathname}.`)
+    const endpoint = found.store as PortalEndpoint
+    const check = verifyConsumerKey(req, deps.runtime())
+    if (!check.ok) {
+      return problem(res, 401, 'API key required', check.reason === 'missing' ? 'Send your API key as X-API-Key: <key> or Authorization: Bearer <key>.' : 'The API key is not valid.', {}, { 'www-authenticate': 'ApiKey realm="gatehouse-portal"' })
     }
     let query: unknown = Object.fromEntries(url.searchParams)
     if (endpoint.query) {
@@ -119,16 +211,7 @@ export async function startAdminServer(
       }
       body = parsed.data
     }
-    const audit = (action: string, target: string, detail: Record<string, unknown> = {}) => {
-      options.logger.info({ audit: { actor: principal.name, role: principal.role, action, target, ...detail } }, 'admin action')
-      deps.onAudit?.({ time: Date.now(), actor: principal.name, role: principal.role, action, target, detail })
-    }
-    const result = await endpoint.handle({ principal, params: found.params as Record<string, string>, query: query as Record<string, unknown>, body, audit }, deps)
-    if (result.status >= 400) {
-      const body = result.body as { title?: string; detail?: string }
-      return problem(res, result.status, body.title ?? 'Error', body.detail ?? '')
-    }
-    send(res, result.status, result.body)
+    sendResult(req, res, await endpoint.handle({ consumer: check.consumer, params: found.params as Record<string, string>, query: query as Record<string, unknown>, body }, deps))
   }
 
   const { host, port } = parseListen(options.listen ?? admin.listen)

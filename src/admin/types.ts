@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { z } from 'zod'
 import type { Runtime } from '../gateway/compile.js'
 import type { DenialAlert } from '../analytics/alerts.js'
@@ -50,7 +51,12 @@ export interface AdminRequest<Query = Record<string, unknown>, Body = unknown> {
 
 export interface AdminResult {
   status: number
+  /** JSON (or problem fields `title`, `detail`, `errors` when status >= 400), or text with `contentType`. */
   body: unknown
+  /** Sends `body` as text of this type instead of JSON. */
+  contentType?: string
+  /** Takes over the response (server-sent events); the server sends nothing else. */
+  stream?(req: IncomingMessage, res: ServerResponse): void
 }
 
 /** One admin endpoint: its route, who may call it, its query schema (validated), its handler. */
@@ -62,6 +68,12 @@ export interface AdminEndpoint<Q extends z.ZodType = z.ZodType, B extends z.ZodT
   query?: Q
   /** JSON body schema; the server answers 400 naming the field when it does not match. */
   body?: B
+  /** Only `admin` tokens (not tenant-admin, not viewer) may call it. */
+  adminOnly?: boolean
+  /** The body is text of one of these content types (e.g. YAML), passed to the handler as a string. */
+  textBody?: { types: readonly string[]; maxBytes: number }
+  /** Also accepts the token as `?access_token=` (EventSource cannot send headers). */
+  tokenInQuery?: boolean
   handle(request: AdminRequest<z.output<Q>, z.output<B>>, deps: AdminDeps): Promise<AdminResult>
 }
 

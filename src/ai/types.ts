@@ -48,7 +48,7 @@ export interface Usage {
 export interface ProviderErrorExplanation {
   /** Provider HTTP status (0 when the provider could not be reached). */
   status: number
-  /** Short cause id: `bad-key`, `model-access`, `region`, `quota`, `rate-limited`, `model-not-found`, `overloaded`, `bad-request`, `unreachable`, `timeout`, `server-error`. */
+  /** Short cause id: `bad-key`, `model-access`, `region`, `quota`, `rate-limited`, `model-not-found`, `overloaded`, `bad-request`, `unreachable`, `timeout`, `server-error`; also `forbidden` (another 403), `unsupported` (no embeddings API), `stream-broken` (the provider failed mid-stream). */
   cause: string
   /** One sentence an operator understands, e.g. "Anthropic rejected the gateway's API key for provider 'claude'". */
   message: string
@@ -58,6 +58,8 @@ export interface ProviderErrorExplanation {
   providerCode?: string
   /** True when another target may succeed (429, 5xx, unreachable, timeout): the engine falls back. */
   retryable: boolean
+  /** The provider's `retry-after`, in seconds, when it sent one (for the gateway's own Retry-After). */
+  retryAfterSeconds?: number
 }
 
 export type AiOperation = 'chat' | 'embeddings'

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { PolicyDefinition } from '../policies/define.js'
 import { ObservabilityConfig, defaultObservabilityConfig } from '../observability/index.js'
 import { ApiConfig, SubscriptionConfig, TenantConfig } from '../tenancy/schema.js'
+import { providerTypes } from '../ai/types.js'
 
 const listenAddress = z
   .string()
@@ -69,6 +70,61 @@ export const ConsumerConfig = z
   })
   .strict()
 
+/** Header names that carry credentials: a provider's key goes in `key: env:NAME`, never in `headers`. */
+const credentialHeaders = new Set(['authorization', 'api-key', 'x-api-key', 'x-goog-api-key', 'proxy-authorization'])
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+
+/** `providers.<name>`: one model provider the gateway calls with its own key. */
+export const ProviderConfig = z
+  .object({
+    type: z
+      .enum(providerTypes)
+      .describe('Wire protocol the provider speaks: openai, azure (Azure OpenAI), anthropic (Messages API), gemini (Google Gemini), mistral, or openai-compatible (vLLM, Ollama, LM Studio and other servers with an OpenAI-style API).'),
+    url: httpUrl.describe("Base URL of the provider, e.g. 'https://api.openai.com', 'https://api.anthropic.com' or 'http://127.0.0.1:11434' for a local server."),
+    key: z
+      .string()
+      .regex(/^env:[A-Za-z_][A-Za-z0-9_]{0,127}$/, "a provider key is written 'env:NAME' (the key in an environment variable); a plain key never goes in the file")
+      .optional()
+      .describe("The provider's API key as 'env:NAME': read from that environment variable when the config loads. Sent only to the provider, never to clients, logs or the call log. Absent for keyless local servers."),
+    apiVersion: z.string().min(1).max(64).optional().describe("azure only: the 'api-version' query value, e.g. '2024-10-21'."),
+    deployments: z
+      .record(z.string().min(1), z.string().min(1).describe('The Azure deployment that serves this model.'))
+      .optional()
+      .describe('azure only: model name to deployment name. A model not listed is sent to the deployment of the same name.'),
+    headers: z
+      .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, 'header names are RFC 9110 tokens'), z.string().max(1024).describe('Header value.'))
+      .optional()
+      .describe("Extra headers sent to the provider, e.g. { anthropic-version: '2023-06-01' } or { OpenAI-Organization: org-1 }. Credentials do not belong here: use `key`."),
+    timeoutMs: z.number().int().min(100).max(600_000).default(120_000).describe('Milliseconds to wait for the provider to start answering, and between chunks of a stream, before the call fails (and the next target of an alias is tried). Default 120000.'),
+    prices: z
+      .record(
+        z.string().min(1),
+        z
+          .object({
+            input: z.number().min(0).describe('USD per 1 million prompt (input) tokens.'),
+            output: z.number().min(0).default(0).describe('USD per 1 million completion (output) tokens. Default 0 (embeddings).'),
+          })
+          .strict()
+          .describe('Price of one model in USD per 1 million tokens.'),
+      )
+      .default({})
+      .describe("Price table: the provider's model name to { input, output } in USD per 1 million tokens. A call's cost is computed from it and stored in the call log; a model without a price costs nothing (cost budgets then do not count it). Default none."),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    for (const name of Object.keys(value.headers ?? {})) {
+      if (credentialHeaders.has(name.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['headers', name], message: `'${name}' carries a credential: put the provider's key in 'key: env:NAME' instead, so it never sits in the file` })
+    }
+    if (value.deployments !== undefined && value.type !== 'azure') ctx.addIssue({ code: 'custom', path: ['deployments'], message: `deployments apply only to type 'azure' (type is '${value.type}')` })
+  })
+  .describe('One model provider, called with the gateway\'s own key; see docs/ai.md.')
+
+/** A model alias name or a `provider/model` reference (no spaces, bounded). */
+const modelTarget = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}\/[^\s]{1,200}$/, "a target is '<provider>/<model>', e.g. 'openai/gpt-4o-mini'")
+
 const routeMatch = z
   .object({
     methods: z
@@ -93,11 +149,26 @@ export function createConfigSchema(policies: readonly PolicyDefinition[]) {
     .object({
       name: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'route names use letters, digits, dot, dash and underscore').describe('Unique route name; shown in denials and the call log.'),
       match: routeMatch,
-      upstream: z.string().min(1).describe('Name of an entry under `upstreams`.'),
+      kind: z
+        .enum(['proxy', 'ai'])
+        .default('proxy')
+        .describe('proxy: forward to `upstream`. ai: answer the OpenAI-compatible API (/v1/chat/completions, /v1/embeddings, /v1/models under the route path) by calling the models of `models:` at the `providers:`. Default proxy.'),
+      upstream: z.string().min(1).optional().describe('Name of an entry under `upstreams`. Required for proxy routes; ai routes have none.'),
+      models: z
+        .record(
+          z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'an alias uses letters, digits, dot, dash, colon and underscore (no slash: that is for provider/model)'),
+          z.array(modelTarget).min(1, 'an alias needs at least one provider/model target').max(16).describe("Targets of the alias, '<provider>/<model>', in fallback order."),
+        )
+        .optional()
+        .describe("ai routes: model aliases a client may name, each a list of '<provider>/<model>' targets tried in order: the next is tried when one answers 429 or 5xx or cannot be reached. Clients may also name '<provider>/<model>' directly. Default none."),
       stripPrefix: z.string().startsWith('/').optional().describe('Path prefix removed before the request goes upstream.'),
       policies: policiesSchema,
     })
     .strict()
+    .superRefine((value, ctx) => {
+      if (value.kind === 'proxy' && value.upstream === undefined) ctx.addIssue({ code: 'custom', path: ['upstream'], message: "a proxy route needs 'upstream': the name of an entry under `upstreams` (or set kind: ai)" })
+      if (value.kind === 'proxy' && value.models !== undefined) ctx.addIssue({ code: 'custom', path: ['models'], message: "models apply only to routes with kind: ai" })
+    })
 
   return z
     .object({
@@ -163,6 +234,10 @@ export function createConfigSchema(policies: readonly PolicyDefinition[]) {
         .default([])
         .describe('IPs or CIDRs of proxies in front of the gateway whose X-Forwarded-For is believed. Default none.'),
       upstreams: z.record(z.string(), UpstreamConfig).default({}).describe('Named groups of upstream servers.'),
+      providers: z
+        .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'provider names use letters, digits, dot, dash and underscore'), ProviderConfig)
+        .default({})
+        .describe('AI model providers that routes of kind ai call, by name (used as the <provider> of <provider>/<model>). Default none.'),
       consumers: z.array(ConsumerConfig).default([]).describe('Who may call, with their keys and grants.'),
       tenants: z.array(TenantConfig).default([]).describe('Tenants: organisations that own APIs and consumers. Once any is declared, every tenant named elsewhere must be declared here. Default none.'),
       apis: z.array(ApiConfig).default([]).describe('APIs: groups of routes owned by a tenant, which consumers subscribe to. Default none.'),
@@ -193,3 +268,4 @@ export type GatehouseConfig = z.output<GatehouseConfigSchema>
 export type RouteConfig = GatehouseConfig['routes'][number]
 export type UpstreamConfigValue = z.output<typeof UpstreamConfig>
 export type ConsumerConfigValue = z.output<typeof ConsumerConfig>
+export type ProviderConfigValue = z.output<typeof ProviderConfig>

@@ -1,13 +1,21 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { startFakeProvider, type FakeProvider } from '../ai/fakes/index.js'
+
+/** Path prefix under which the demo API also plays a local model server (an Ollama stand-in). */
+export const demoAiPrefix = '/ai-provider'
 
 /**
  * The demo's orders API: enough behaviour to show allowed calls, the gateway's own denials
- * and an upstream's own 403 (under /admin) passed through.
+ * and an upstream's own 403 (under /admin) passed through. Under `/ai-provider` it also relays
+ * to a fake OpenAI-compatible model server (from src/ai/fakes, on a free port), so the demo's
+ * AI route has a provider without any network or key; it stops when `server` closes.
  */
 export async function startDemoUpstream(host = '127.0.0.1', port = 3001): Promise<{ server: Server; url: string }> {
+  const model: FakeProvider = await startFakeProvider({ type: 'openai-compatible', behaviour: { reply: 'Hello from the demo model behind Gatehouse. Your prompt stayed on this machine.' } })
   const orders = [{ id: '1', sku: 'tea-001', quantity: 2 }, { id: '2', sku: 'mug-002', quantity: 1 }]
   const server = createServer((req, res) => {
+    if ((req.url ?? '').startsWith(`${demoAiPrefix}/`)) return relay(req, res, model.url, (req.url ?? '').slice(demoAiPrefix.length))
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
@@ -41,10 +49,28 @@ export async function startDemoUpstream(host = '127.0.0.1', port = 3001): Promis
       send(404, { error: 'not found' })
     })
   })
+  server.on('close', () => void model.close())
   await new Promise<void>((ok, fail) => {
-    server.once('error', fail)
+    server.once('error', (error) => {
+      void model.close()
+      fail(error)
+    })
     server.listen(port, host, () => ok())
   })
   const bound = (server.address() as AddressInfo).port
   return { server, url: `http://${host}:${bound}` }
+}
+
+/** Pipes a request to the fake model server and its answer (streams included) back. */
+function relay(req: IncomingMessage, res: ServerResponse, base: string, path: string): void {
+  const target = new URL(path, base)
+  const out = request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers)
+    answer.pipe(res)
+  })
+  out.on('error', () => {
+    if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' })
+    res.end('{"error":"demo model server unavailable"}')
+  })
+  req.pipe(out)
 }

@@ -7,7 +7,7 @@ import { allRules, renderErrorsDoc } from './errors-doc.js'
 describe('rule ids and docs/errors.md', () => {
   it('pins the pipeline order of SPEC §1', () => {
     expect([...policies].sort((a, b) => a.order - b.order).map((p) => p.name)).toEqual(policies.map((p) => p.name))
-    const specOrder = ['ip', 'cors', 'body', 'waf', 'authn', 'subscription', 'authz', 'csrf', 'rate-limit', 'transform']
+    const specOrder = ['ip', 'cors', 'body', 'waf', 'authn', 'subscription', 'authz', 'csrf', 'models', 'rate-limit', 'budget', 'transform']
     // A layer may have several policies (authz: scopes, then roles and rules); they must sit together.
     const present = policies.map((p) => p.name).filter((name, i, all) => i === 0 || all[i - 1] !== name)
     expect(present).toEqual(specOrder.filter((name) => present.includes(name)))
@@ -21,7 +21,12 @@ describe('rule ids and docs/errors.md', () => {
   })
 
   it('never uses 403 for an upstream failure', () => {
-    for (const rule of allRules().filter((r) => r.id.startsWith('upstream.'))) expect([502, 503, 504]).toContain(rule.status)
+    for (const rule of allRules().filter((r) => r.id.startsWith('upstream.'))) {
+      // An AI provider's refusal of the prompt (400) or its rate limit (429, with Retry-After) is
+      // passed on as such; a provider's 401/403 (the gateway's own key) becomes 502.
+      const allowed = rule.id.startsWith('upstream.provider-') ? [400, 429, 502, 503, 504] : [502, 503, 504]
+      expect(allowed).toContain(rule.status)
+    }
   })
 
   it('keeps docs/errors.md in sync with the code (run `npm run docs`)', () => {

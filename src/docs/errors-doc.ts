@@ -1,4 +1,5 @@
 import type { Rule } from '../core/denial.js'
+import { aiUpstreamRules } from '../ai/rules.js'
 import { gatewayRules, upstreamRules } from '../gateway/rules.js'
 import { policies } from '../policies/index.js'
 
@@ -8,6 +9,7 @@ export function allRules(): Rule[] {
     ...Object.values(gatewayRules),
     ...policies.flatMap((policy) => Object.values(policy.rules)),
     ...Object.values(upstreamRules),
+    ...Object.values(aiUpstreamRules),
   ]
 }
 

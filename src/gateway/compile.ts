@@ -10,6 +10,9 @@ import type { TenancyView } from '../tenancy/types.js'
 import { createTenancyView } from '../tenancy/view.js'
 import type { CompiledLayer } from './pipeline.js'
 import { UpstreamGroup } from './upstream/group.js'
+import { UpstreamConfig } from '../config/schema.js'
+import { compileAiRoute, resolveProviders, type CompiledAiRoute } from '../ai/config.js'
+import type { ResolvedProvider } from '../ai/types.js'
 
 /** Default bound on a buffered body when no `body` policy sets one (1 MiB). */
 export const defaultBodyLimitBytes = 1024 * 1024
@@ -17,7 +20,13 @@ export const defaultBodyLimitBytes = 1024 * 1024
 export interface CompiledRoute {
   name: string
   config: RouteConfig
+  /**
+   * Where a proxy route forwards. An ai route gets a stand-in group named `ai:<route>` whose
+   * targets are the provider URLs (never used to proxy; it keeps listings and `explain` simple).
+   */
   upstream: UpstreamGroup
+  /** Set on routes of kind ai: aliases, providers and prices. */
+  ai?: CompiledAiRoute
   stripPrefix?: string
   layers: CompiledLayer[]
   bodyLimitBytes: number
@@ -36,6 +45,8 @@ export interface Runtime {
   upstreams: Map<string, UpstreamGroup>
   /** Consumers with their keys hashed. */
   consumers: ConsumerRecord[]
+  /** `providers:` with their keys read from the environment (never logged or returned). */
+  providers: Map<string, ResolvedProvider>
   resolveClientIp: ClientIpResolver
   /** Tenants, APIs and the live subscription registry; approvals made here apply without a reload. */
   tenancy: TenancyView
@@ -89,10 +100,19 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
     upstreams.set(name, old && JSON.stringify(old.config) === JSON.stringify(upstreamConfig) ? old : new UpstreamGroup(name, upstreamConfig))
   }
 
+  const providers = resolveProviders(config, deps.env)
+
   const ordered = [...policyList].sort((a, b) => a.order - b.order)
   const routes = config.routes.map((route): CompiledRoute => {
-    const upstream = upstreams.get(route.upstream)
-    if (!upstream) throw new GatewayError('config.compile', `route '${route.name}' names unknown upstream '${route.upstream}'`)
+    let upstream: UpstreamGroup | undefined
+    let ai: CompiledAiRoute | undefined
+    if (route.kind === 'ai') {
+      ai = compileAiRoute(route, providers, config.providers)
+      upstream = aiStandIn(route.name, providers)
+    } else {
+      upstream = route.upstream === undefined ? undefined : upstreams.get(route.upstream)
+      if (!upstream) throw new GatewayError('config.compile', `route '${route.name}' names unknown upstream '${route.upstream ?? ''}'`)
+    }
     const layers: CompiledLayer[] = []
     let bodyLimitBytes = defaultBodyLimitBytes
     const policyConfigs = route.policies as Record<string, unknown>
@@ -106,7 +126,7 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
     }
     const methods = route.match.methods
     const optionsForPreflightOnly = methods !== undefined && !methods.includes('OPTIONS') && policyConfigs.cors !== undefined
-    return { name: route.name, config: route, upstream, stripPrefix: route.stripPrefix, layers, bodyLimitBytes, optionsForPreflightOnly }
+    return { name: route.name, config: route, upstream, ai, stripPrefix: route.stripPrefix, layers, bodyLimitBytes, optionsForPreflightOnly }
   })
 
   const router = FindMyWay({ ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 500 })
@@ -137,6 +157,7 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
     routes,
     upstreams,
     consumers,
+    providers,
     resolveClientIp: createClientIpResolver([...config.trustedProxies]),
     tenancy,
     match(method, path, host) {
@@ -147,6 +168,13 @@ export function compileRuntime(config: Readonly<GatehouseConfig>, deps: CompileD
       return { route: undefined, allowed }
     },
   }
+}
+
+/** The stand-in upstream of an ai route: its providers' URLs, never connected to. */
+function aiStandIn(routeName: string, providers: ReadonlyMap<string, ResolvedProvider>): UpstreamGroup {
+  const urls = [...new Set([...providers.values()].map((p) => p.url))]
+  // An ai route on a config without providers is refused by the loader; the placeholder keeps compile total.
+  return new UpstreamGroup(`ai:${routeName}`, UpstreamConfig.parse({ targets: urls.length > 0 ? urls : ['http://127.0.0.1:9'] }))
 }
 
 const noop: FindMyWay.Handler<FindMyWay.HTTPVersion.V1> = () => undefined

@@ -32,6 +32,11 @@ import { createObservability } from '../observability/index.js'
 import { diagnoseUpstreamDenial } from './diagnose-upstream.js'
 import { proxyRequest, type ProxyResult } from './upstream/proxy.js'
 import { resolveRequestId } from './request-id.js'
+import { answerAiRequest, type AiLogFacts } from '../ai/gateway.js'
+import { closeAiConnections } from '../ai/engine.js'
+import { preloadTokenizer } from '../ai/tokens.js'
+import { problemMembers, sendProblemWithMembers } from '../ai/problem.js'
+import type { AiCallFacts } from '../store/types.js'
 
 export interface GatewayOptions {
   configFile: string
@@ -86,6 +91,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let adminState = await adminStateStore.load()
   let fileConfig = first.config
   let runtime = compileRuntime(applyAdminState(fileConfig, adminState), { clock, env, shared })
+  // Token tables take 0.5-2 s to load; load them now rather than inside the first AI call that
+  // needs to count tokens itself.
+  if (runtime.routes.some((r) => r.ai !== undefined)) void preloadTokenizer().catch((error: unknown) => logger.warn({ err: error }, 'AI token counter failed to load; usage will be counted on first use'))
   for (const group of runtime.upstreams.values()) group.startHealthChecks()
 
   const store = first.config.store === 'off'
@@ -131,7 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   /** `decision`: `allow`, `upstream` (its own 4xx/5xx), `client-closed`, or the denying layer. */
   // Live-tail listeners (admin console); usually none, so the hot path checks one number.
   const callListeners = new Set<(row: CallRecord) => void>()
-  const record = (ctx: RequestContext, status: number, decision: string, layer: string, rule: string | null, denial: Denial | undefined, proxy: ProxyResult | undefined, requestBytes: number) => {
+  const record = (ctx: RequestContext, status: number, decision: string, layer: string, rule: string | null, denial: Denial | undefined, proxy: ProxyResult | undefined, requestBytes: number, ai?: AiCallFacts) => {
     if (!store && !observe && callListeners.size === 0) return
     const row: CallRecord = {
       time: ctx.receivedAt,
@@ -156,6 +164,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       trail: ctx.trail,
       denial: denial ? denialForLog(denial) : null,
     }
+    if (ai) row.ai = ai
     store?.append(row)
     observability?.onRequestEnd(ctx, row)
     if (callListeners.size > 0) for (const listener of callListeners) listener(row)
@@ -183,14 +192,31 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Sockets answered with `Connection: close`. Node keeps parsing pipelined bytes behind such an
   // answer and emits the next request; RFC 9112 §9.6 says it must not be processed.
   const closing = new WeakSet<Socket>()
+  // Requests routed to an ai route: their denials are also shaped for OpenAI SDKs.
+  const aiRequests = new WeakSet<RequestContext>()
 
-  const deny = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, denial: Denial, explain: ExplainLevel, proxy?: ProxyResult) => {
+  const deny = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, denial: Denial, explain: ExplainLevel, proxy?: ProxyResult, ai?: AiCallFacts) => {
     // Close the connection if the request body was left unread, so it cannot be taken as the next request.
     const unread = ctx.body.kind !== 'buffered' && !req.complete && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
     if (unread) closing.add(req.socket)
-    if (!res.headersSent) sendDenial(res, ctx, denial, explain, unread)
-    else res.destroy()
-    record(ctx, denial.status, denial.layer, denial.layer, shortRuleName(denial.rule), denial, proxy, requestBytesOf(ctx, req))
+    // Denials of the ai layers carry facts about the caller's own request (allowed models, quota);
+    // on ai routes the problem also carries the `error` member OpenAI SDKs show.
+    if (res.headersSent) res.destroy()
+    else if (aiRequests.has(ctx) || problemMembers(denial)) sendProblemWithMembers(res, ctx, denial, explain, unread, aiRequests.has(ctx))
+    else sendDenial(res, ctx, denial, explain, unread)
+    record(ctx, denial.status, denial.layer, denial.layer, shortRuleName(denial.rule), denial, proxy, requestBytesOf(ctx, req), ai)
+  }
+
+  /** An ai route: the gateway answers the OpenAI-compatible API itself, calling the providers. */
+  const answerAi = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: CompiledRoute, explain: ExplainLevel) => {
+    const asProxy = (facts: AiLogFacts): ProxyResult => ({ upstreamStatus: facts.upstreamStatus, upstreamMs: facts.upstreamMs === null ? null : facts.upstreamMs, target: facts.target, responseBytes: facts.responseBytes })
+    answerAiRequest(req, res, ctx, route, {
+      shared,
+      readBody: (limit) => readBodyBounded(req, limit),
+      warn: (fields, message) => logger.warn(fields, message),
+      deny: (denial, facts) => deny(req, res, ctx, denial, explain, facts ? asProxy(facts) : undefined, facts?.ai),
+      record: (status, decision, layer, rule, facts) => record(ctx, status, decision, layer, rule, undefined, asProxy(facts), requestBytesOf(ctx, req), facts.ai),
+    }).catch((error: unknown) => fail(req, res, ctx, error))
   }
 
   const fail = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, error: unknown) => {
@@ -243,6 +269,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (outcome.kind === 'allow') {
       // An earlier request on this socket was denied with its body unread while this one was in the pipeline.
       if (closing.has(req.socket)) return res.destroy()
+      if (route.ai) return answerAi(req, res, ctx, route, explain)
       return forward(req, res, ctx, route, explain)
     }
     if (outcome.kind === 'deny') return deny(req, res, ctx, outcome.denial, explain)
@@ -272,6 +299,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const routed = routeRequest(rt, ctx)
       if ('denial' in routed) return deny(req, res, ctx, routed.denial, explain)
       const route = routed.route
+      if (route.ai) aiRequests.add(ctx)
       const outcome = runPipeline(route.layers, ctx, (limit) => readBodyBounded(req, limit), route.bodyLimitBytes)
       if (outcome instanceof Promise) {
         outcome.then((o) => finish(req, res, ctx, route, o, explain), (error: unknown) => fail(req, res, ctx, error))
@@ -435,6 +463,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       clearTimeout(timer)
       clearInterval(sweep)
       await Promise.all([...runtime.upstreams.values()].map((g) => g.close()))
+      // Idle keep-alive sockets to model providers would hold the process open for their timeout.
+      if (runtime.routes.some((r) => r.ai !== undefined)) await closeAiConnections()
       await closeShared(shared)
       await adminSync?.close()
       await adminStateStore.close()

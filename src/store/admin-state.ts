@@ -25,7 +25,14 @@ const postgresAuditTable = 'CREATE TABLE IF NOT EXISTS admin_audit (id BIGSERIAL
 function parseState(doc: string | undefined): AdminState {
   if (!doc) return emptyAdminState
   const parsed = JSON.parse(doc) as Partial<AdminState>
-  return { consumers: parsed.consumers ?? [], keys: parsed.keys ?? [], subscriptions: parsed.subscriptions ?? [] }
+  const state: AdminState = { consumers: parsed.consumers ?? [], keys: parsed.keys ?? [], subscriptions: parsed.subscriptions ?? [] }
+  // Later sections only when saved, so a state from before them reads back unchanged.
+  if (parsed.routes) state.routes = parsed.routes
+  if (parsed.upstreams) state.upstreams = parsed.upstreams
+  if (parsed.tenants) state.tenants = parsed.tenants
+  if (parsed.apis) state.apis = parsed.apis
+  if (parsed.deleted) state.deleted = parsed.deleted
+  return state
 }
 
 /**

@@ -121,6 +121,7 @@ const columns: readonly { name: keyof CallRow; type: string }[] = [
   { name: 'upstream_target', type: 'text' },
   { name: 'trail', type: 'jsonb' },
   { name: 'denial', type: 'jsonb' },
+  { name: 'ai', type: 'jsonb' },
 ]
 
 /**
@@ -353,7 +354,7 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
       if (!replaying) {
         const segment = await spool.nextSegment()
         if (!segment) return false
-        const rows = segment.rows.filter(isPgRow)
+        const rows = segment.rows.map(upgradeSpooledRow).filter(isPgRow)
         const unreadable = segment.unreadable + segment.rows.length - rows.length
         drop(unreadable, `${unreadable} unreadable lines in the call-log spool segment ${segment.name} were skipped`)
         replaying = { segment, rows, offset: 0 }
@@ -916,6 +917,14 @@ function cleanJson(text: string): string {
   if (!/\\u(0000|d[89a-f])/i.test(text)) return text
   const cleaned = JSON.parse(text, (_key, value: unknown) => typeof value === 'string' ? value.replaceAll('\u0000', '').replace(loneSurrogate, '\uFFFD') : value) as unknown
   return JSON.stringify(cleaned)
+}
+
+/**
+ * A row spooled before the `ai` column existed (one value short, always last) gains a null
+ * there, so an upgrade during an outage loses no rows.
+ */
+function upgradeSpooledRow(value: unknown): unknown {
+  return Array.isArray(value) && value.length === columns.length - 1 && columns[columns.length - 1].name === 'ai' ? [...value, null] : value
 }
 
 /** A spool line that has the shape of a row (anything else is counted as unreadable). */

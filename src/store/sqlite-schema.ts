@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import type { JsonObject, JsonValue } from '../core/json.js'
 import type { TrailEntry } from '../gateway/context.js'
 import { migrations } from './migrations/index.js'
-import type { CallRecord } from './types.js'
+import type { AiCallFacts, CallRecord } from './types.js'
 
 /** A `calls` row as SQLite stores it. */
 export interface CallRow {
@@ -27,6 +27,8 @@ export interface CallRow {
   upstream_target: string | null
   trail: string
   denial: string | null
+  /** JSON of `CallRecord.ai`, for calls on ai routes. */
+  ai: string | null
 }
 
 /** Messages the store sends its writer worker. */
@@ -82,7 +84,7 @@ export function applyMigrations(db: Database.Database): number[] {
 const columns: (keyof CallRow)[] = [
   'time', 'request_id', 'trace_id', 'route', 'consumer', 'tenant', 'method', 'path', 'status',
   'decision', 'layer', 'rule', 'upstream_status', 'upstream_ms', 'total_ms', 'request_bytes',
-  'response_bytes', 'client_ip', 'upstream_target', 'trail', 'denial',
+  'response_bytes', 'client_ip', 'upstream_target', 'trail', 'denial', 'ai',
 ]
 
 /**
@@ -196,7 +198,29 @@ export function recordToRow(record: CallRecord): CallRow {
     upstream_target: clipOrNull(record.upstreamTarget),
     trail: trailJson(record.trail),
     denial: denialJson(record.denial),
+    ai: aiJson(record.ai),
   }
+}
+
+/** The AI facts as JSON: only the known fields, each of its kind, so nothing else slips in. */
+function aiJson(ai: CallRecord['ai']): string | null {
+  if (ai === null || ai === undefined || typeof ai !== 'object') return null
+  const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? Math.max(0, Math.trunc(value)) : 0)
+  const facts: AiCallFacts = {
+    provider: clip(String(ai.provider ?? '')),
+    model: clip(String(ai.model ?? '')),
+    requested: clip(String(ai.requested ?? '')),
+    promptTokens: count(ai.promptTokens),
+    completionTokens: count(ai.completionTokens),
+    totalTokens: count(ai.totalTokens),
+    estimated: ai.estimated === true,
+    costUsd: numberOrNull(ai.costUsd),
+    firstByteMs: numberOrNull(ai.firstByteMs),
+    stream: ai.stream === true,
+  }
+  if (typeof ai.operation === 'string') facts.operation = clip(ai.operation)
+  if (typeof ai.fallbacks === 'number') facts.fallbacks = count(ai.fallbacks)
+  return JSON.stringify(facts)
 }
 
 function parseJson(text: string | null): unknown {
@@ -212,7 +236,8 @@ function parseJson(text: string | null): unknown {
 export function rowToRecord(row: CallRow): CallRecord {
   const trail = parseJson(row.trail)
   const denial = parseJson(row.denial)
-  return {
+  const ai = parseJson(row.ai ?? null)
+  const record: CallRecord = {
     time: row.time,
     requestId: row.request_id,
     traceId: row.trace_id,
@@ -235,4 +260,7 @@ export function rowToRecord(row: CallRow): CallRecord {
     trail: Array.isArray(trail) ? (trail as TrailEntry[]) : [],
     denial: denial !== null && typeof denial === 'object' && !Array.isArray(denial) ? (denial as JsonObject) : null,
   }
+  // Only AI calls carry the member, so other records read back exactly as they were written.
+  if (ai !== null && typeof ai === 'object' && !Array.isArray(ai)) record.ai = ai as AiCallFacts
+  return record
 }

@@ -36,6 +36,32 @@ export interface CallRecord {
   trail: TrailEntry[]
   /** The full denial for the trace (message, remediation, detail), never shown to callers. */
   denial: JsonObject | null
+  /** Model, tokens and cost of a call on an ai route that reached a provider (absent otherwise). */
+  ai?: AiCallFacts
+}
+
+/** What the call log keeps of an AI call. Never a prompt, a completion or a key. */
+export interface AiCallFacts {
+  /** Provider name from `providers:` that answered (or the last one tried, on failure). */
+  provider: string
+  /** The provider's model name. */
+  model: string
+  /** What the client asked for: an alias such as `fast`, or `provider/model`. */
+  requested: string
+  promptTokens: number
+  completionTokens: number
+  totalTokens: number
+  /** True when the provider reported no usage and the gateway counted the tokens. */
+  estimated: boolean
+  /** USD from the provider's price table; null when the model has no price. */
+  costUsd: number | null
+  /** Milliseconds from the call to the provider until the first byte went to the client. */
+  firstByteMs: number | null
+  stream: boolean
+  /** `chat` or `embeddings`. */
+  operation?: string
+  /** Targets tried before the one that answered (fallbacks after 429/5xx). */
+  fallbacks?: number
 }
 
 export interface CallQuery {

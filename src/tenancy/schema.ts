@@ -34,6 +34,18 @@ export const ApiConfig = z
       .array(z.string().min(1))
       .default([])
       .describe("Other tenants whose consumers may use the API. Consumers of any other tenant are refused with 403 subscription.cross-tenant. Default: none, the API is private to its tenant."),
+    description: z
+      .string()
+      .min(1)
+      .max(2000)
+      .optional()
+      .describe('What the API offers, shown to consumers in the developer portal. Optional.'),
+    openapi: z
+      .string()
+      .min(1)
+      .max(1024)
+      .optional()
+      .describe("Path of the API's OpenAPI document (JSON or YAML), relative to the config file, served to its consumers by the developer portal. When absent the portal generates one from the API's routes."),
   })
   .strict()
 

@@ -1,4 +1,5 @@
 import { keyFingerprint } from '../../core/keys.js'
+import { policiesAsWritten, routeAsWritten } from '../validate.js'
 import { defineEndpoint, type AdminEndpoint } from '../types.js'
 
 export const listRoutes = defineEndpoint({
@@ -12,7 +13,10 @@ export const listRoutes = defineEndpoint({
       match: route.config.match,
       upstream: route.upstream.name,
       layers: route.layers.map((l) => l.name),
-      policies: route.config.policies,
+      // As written in a config file, so a console can send a route back with PUT /api/routes/{name}.
+      policies: policiesAsWritten(route.config.policies),
+      // The whole route as written in a config file: edit it and send it to PUT /api/routes/{name}.
+      config: routeAsWritten(route.config),
     }))
     return { status: 200, body: { routes } }
   },
@@ -28,6 +32,8 @@ export const listUpstreams = defineEndpoint({
       name: group.name,
       balance: group.config.balance,
       targets: group.health(),
+      // The upstream as written in a config file, with its name: edit it and send it to PUT /api/upstreams/{name}.
+      config: { name: group.name, ...group.config },
     }))
     return { status: 200, body: { upstreams } }
   },

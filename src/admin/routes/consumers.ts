@@ -39,7 +39,9 @@ export const createConsumer = defineEndpoint({
     if (findConsumer(deps, body.name)) return { status: 409, body: { title: 'Consumer exists', detail: `A consumer named '${body.name}' already exists.` } }
     const result = await deps.changeAdminState((state) => ({
       ...state,
-      consumers: [...state.consumers, { name: body.name, tenant, scopes: body.scopes, roles: body.roles, createdAt: Date.now() }],
+      consumers: [...state.consumers.filter((c) => c.name !== body.name), { name: body.name, tenant, scopes: body.scopes, roles: body.roles, createdAt: Date.now() }],
+      // A consumer deleted by an import may be created again.
+      ...(state.deleted?.consumers?.includes(body.name) ? { deleted: { ...state.deleted, consumers: state.deleted.consumers.filter((n) => n !== body.name) } } : {}),
     }))
     if (!result.ok) return { status: 400, body: { title: 'Cannot create consumer', detail: result.message } }
     audit('consumer.create', body.name, { tenant: tenant ?? null })

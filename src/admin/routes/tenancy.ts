@@ -14,7 +14,7 @@ function mayManage(principal: AdminPrincipal, apiTenant: string | undefined): bo
 }
 
 /** Keeps a subscription change in the admin state, so it survives restarts. */
-async function persist(deps: AdminDeps, change: SubscriptionChange): Promise<void> {
+export async function persist(deps: AdminDeps, change: SubscriptionChange): Promise<void> {
   if (!change.ok || !deps.changeAdminState) return
   const s = change.subscription
   await deps.changeAdminState((state) => ({

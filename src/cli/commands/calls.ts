@@ -127,26 +127,50 @@ export function formatDecision(record: Pick<CallRecord, 'decision' | 'layer' | '
   return record.rule ? `${record.layer};${record.rule}` : record.layer
 }
 
-/** One line per call: time, status, method, path, route, consumer, decision, total ms, request id. */
+/** `gpt-4o-mini 1234 tok $0.0012` for an AI call: model, tokens (`~` when counted by the gateway), cost. */
+export function formatAiUsage(ai: CallRecord['ai']): string {
+  if (!ai) return '-'
+  const tokens = `${ai.estimated ? '~' : ''}${ai.totalTokens} tok`
+  const cost = ai.costUsd === null ? '' : ` $${formatUsd(ai.costUsd)}`
+  return `${ai.model} ${tokens}${cost}`
+}
+
+/** Dollars with enough digits to show a fraction of a cent. */
+export function formatUsd(value: number): string {
+  if (value === 0) return '0'
+  if (value >= 1) return value.toFixed(2)
+  return value.toPrecision(2).replace(/0+$/, '').replace(/\.$/, '')
+}
+
+/**
+ * One line per call: time, status, method, path, route, consumer, decision, total ms, request id;
+ * plus model, tokens and cost when any listed call went to an AI model.
+ */
 export function renderCalls(records: readonly CallRecord[], color: boolean): string {
   const palette = createPalette(color)
-  const rows = records.map((r) => [
-    formatTime(r.time),
-    String(r.status),
-    sanitizeText(r.method, 10),
-    sanitizeText(r.path, 60),
-    sanitizeText(r.route ?? '-', 40),
-    sanitizeText(r.consumer ?? '-', 40),
-    sanitizeText(formatDecision(r), 60),
-    formatMs(r.totalMs),
-    sanitizeText(r.requestId, 64),
-  ])
+  const withAi = records.some((r) => r.ai !== undefined)
+  const rows = records.map((r) => {
+    const row = [
+      formatTime(r.time),
+      String(r.status),
+      sanitizeText(r.method, 10),
+      sanitizeText(r.path, 60),
+      sanitizeText(r.route ?? '-', 40),
+      sanitizeText(r.consumer ?? '-', 40),
+      sanitizeText(formatDecision(r), 60),
+      formatMs(r.totalMs),
+    ]
+    if (withAi) row.push(sanitizeText(formatAiUsage(r.ai), 80))
+    row.push(sanitizeText(r.requestId, 64))
+    return row
+  })
+  const last = withAi ? 9 : 8
   return renderTable(rows, {
-    align: ['left', 'right', 'left', 'left', 'left', 'left', 'left', 'right', 'left'],
+    align: (['left', 'right', 'left', 'left', 'left', 'left', 'left', 'right', 'left', 'left'] as const).slice(0, last + 1),
     paint: (cell, row, column) => {
       const status = records[row].status
       if (column === 1 || column === 6) return status >= 500 ? palette.red(cell) : status >= 400 ? palette.yellow(cell) : palette.green(cell)
-      if (column === 0 || column === 8) return palette.dim(cell)
+      if (column === 0 || column === last) return palette.dim(cell)
       return cell
     },
   })

@@ -1,4 +1,5 @@
 import { callsMigration } from './001-calls.js'
+import { aiMigration } from './002-ai.js'
 
 /** One schema change; applied once, in `version` order, and recorded in `schema_migrations`. */
 export interface Migration {
@@ -8,4 +9,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append only: a released migration is never edited. */
-export const migrations: readonly Migration[] = [callsMigration]
+export const migrations: readonly Migration[] = [callsMigration, aiMigration]
