@@ -63,6 +63,15 @@ routes:
     expect(calls.every((c) => c.rule === 'missing-scope')).toBe(true)
   })
 
+  it('pages back through older calls with until', async () => {
+    const newest = (await api('/api/calls?limit=1', adminToken)).body.calls as { requestId: string; time: number }[]
+    expect(newest).toHaveLength(1)
+    const older = (await api(`/api/calls?limit=10&until=${new Date(newest[0].time).toISOString()}`, adminToken)).body.calls as { requestId: string; time: number }[]
+    expect(older.every((c) => c.time < newest[0].time)).toBe(true)
+    expect(older.map((c) => c.requestId)).not.toContain(newest[0].requestId)
+    expect((await api('/api/calls?until=yesterday-ish', adminToken)).status).toBe(400)
+  })
+
   it('answers 400 naming the field for a bad query', async () => {
     const res = await api('/api/calls?limit=lots', adminToken)
     expect(res.status).toBe(400)

@@ -80,10 +80,19 @@ describe.each(['sqlite', 'postgres'] as const)('the denial report on %s', (kind)
   it('compares each route with the previous period of the same length', async () => {
     const report = await buildDenialReport(store, { until, spanMs: hour, bucketMs: hour, by: 'route' })
     expect(report.groups).toEqual([
-      { key: 'orders', total: 20, denied: 8, rate: 0.4, previous: { total: 10, denied: 1, rate: 0.1 }, change: 0.3 },
-      { key: 'users', total: 4, denied: 4, rate: 1, previous: { total: 0, denied: 0, rate: 0 }, change: null },
-      { key: 'billing', total: 3, denied: 3, rate: 1, previous: { total: 0, denied: 0, rate: 0 }, change: null },
+      { key: 'orders', total: 20, denied: 8, rate: 0.4, previous: { total: 10, denied: 1, rate: 0.1 }, change: 0.3, buckets: [8] },
+      { key: 'users', total: 4, denied: 4, rate: 1, previous: { total: 0, denied: 0, rate: 0 }, change: null, buckets: [4] },
+      { key: 'billing', total: 3, denied: 3, rate: 1, previous: { total: 0, denied: 0, rate: 0 }, change: null, buckets: [3] },
     ])
+  })
+
+  it('gives each group its denials per bucket, for stacked charts', async () => {
+    const report = await buildDenialReport(store, { until, spanMs: hour, bucketMs: 20 * 60_000, by: 'route' })
+    const byKey = Object.fromEntries(report.groups.map((g) => [g.key, g.buckets]))
+    expect(byKey.orders).toHaveLength(report.buckets.length)
+    // Summed over groups, each bucket's denials add up to the bucket's own count.
+    report.buckets.forEach((bucket, i) => expect(report.groups.reduce((sum, g) => sum + g.buckets[i], 0)).toBe(bucket.denied))
+    for (const group of report.groups) expect(group.buckets.reduce((a, b) => a + b, 0)).toBe(group.denied)
   })
 
   it('ranks the top denial reasons by layer and rule', async () => {
@@ -103,15 +112,15 @@ describe.each(['sqlite', 'postgres'] as const)('the denial report on %s', (kind)
     expect(acme.top.some((t) => t.layer === 'ip')).toBe(false)
     expect(acme.buckets[0].total).toBe(24)
     const other = await buildDenialReport(store, { until, spanMs: hour, bucketMs: hour, by: 'consumer', consumer: 'other-app' })
-    expect(other.groups).toEqual([{ key: 'other-app', total: 5, denied: 5, rate: 1, previous: { total: 0, denied: 0, rate: 0 }, change: null }])
+    expect(other.groups).toEqual([{ key: 'other-app', total: 5, denied: 5, rate: 1, previous: { total: 0, denied: 0, rate: 0 }, change: null, buckets: [5] }])
   })
 
   it('lists a group that had calls only in the previous period', async () => {
     const report = await buildDenialReport(store, { until: until - hour, spanMs: hour / 2, bucketMs: hour / 2, by: 'rule' })
     // The half hour before it held the previous hour's 10 calls, one denied by missing-scope.
     expect(report.groups).toEqual([
-      { key: 'missing-scope', total: 0, denied: 0, rate: 0, previous: { total: 1, denied: 1, rate: 1 }, change: -1 },
-      { key: null, total: 0, denied: 0, rate: 0, previous: { total: 9, denied: 0, rate: 0 }, change: 0 },
+      { key: 'missing-scope', total: 0, denied: 0, rate: 0, previous: { total: 1, denied: 1, rate: 1 }, change: -1, buckets: [0] },
+      { key: null, total: 0, denied: 0, rate: 0, previous: { total: 9, denied: 0, rate: 0 }, change: 0, buckets: [0] },
     ])
   })
 })

@@ -51,6 +51,8 @@ export interface DenialGroup {
   previous: { total: number; denied: number; rate: number }
   /** `rate - previous.rate` (a difference of fractions); null when the previous period had no calls. */
   change: number | null
+  /** Denials per bucket, aligned with the report's `buckets` (for stacked charts). */
+  buckets: number[]
 }
 
 /** The answer of `GET /api/analytics/denials`. */
@@ -104,9 +106,14 @@ export async function buildDenialReport(store: CallLogStore, options: DenialRepo
   ])
   const byStart = new Map<number, AggregateRow>()
   const current = new Map<string | null, AggregateRow>()
+  const bucketCount = Math.ceil(options.spanMs / options.bucketMs)
+  const series = new Map<string | null, number[]>()
   for (const row of perBucketAndKey) {
     addInto(byStart, row.bucket, row)
     addInto(current, row.keys[0], row)
+    const counts = series.get(row.keys[0]) ?? new Array<number>(bucketCount).fill(0)
+    counts[Math.floor((row.bucket - since) / options.bucketMs)] += row.denied
+    series.set(row.keys[0], counts)
   }
 
   const buckets: DenialBucket[] = []
@@ -138,6 +145,7 @@ export async function buildDenialReport(store: CallLogStore, options: DenialRepo
         rate,
         previous: { total: prior?.total ?? 0, denied: prior?.denied ?? 0, rate: previousRate },
         change: prior && prior.total > 0 ? Math.round((rate - previousRate) * 10_000) / 10_000 : null,
+        buckets: series.get(key) ?? new Array<number>(bucketCount).fill(0),
       }
     })
     .sort((a, b) => b.denied - a.denied || b.total - a.total || String(a.key).localeCompare(String(b.key)))

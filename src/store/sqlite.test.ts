@@ -186,7 +186,7 @@ describe('schema', () => {
     await track(createSqliteStore(file)).close()
     await track(createSqliteStore(file)).close()
     const db = new Database(file, { readonly: true })
-    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'calls' }, { version: 2, name: 'ai' }])
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'calls' }, { version: 2, name: 'ai' }, { version: 3, name: 'console-indexes' }])
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     db.close()
   })

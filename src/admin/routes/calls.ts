@@ -24,6 +24,12 @@ const CallsQuery = z
       .refine((v) => parseSince(v) !== undefined, "expected a duration like '1h' or an ISO time")
       .optional()
       .describe("Lower time bound: '15m', '1h', '2d' or an ISO time."),
+    until: z
+      .string()
+      .max(40)
+      .refine((v) => parseSince(v) !== undefined, "expected a duration like '1h' (that long ago) or an ISO time")
+      .optional()
+      .describe("Upper time bound, exclusive: '1h' (an hour ago) or an ISO time. With `limit`, pages back through older calls."),
     limit: z.coerce.number().int().min(1).max(1000).default(50).describe('Rows to return, newest first. Default 50, at most 1000.'),
   })
   .strict()
@@ -46,6 +52,7 @@ export const listCalls = defineEndpoint({
       layer: query.layer,
       status: query.status,
       since: query.since ? parseSince(query.since) : undefined,
+      until: query.until ? parseSince(query.until) : undefined,
       limit: query.limit,
     })
     return { status: 200, body: { calls } }
