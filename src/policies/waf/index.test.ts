@@ -25,6 +25,18 @@ function matchesOf(detail: unknown): Match[] {
 describe('waf policy', () => {
   const waf = compileWaf(1)
 
+  it('blocks attacks written in plain prose characters, which the quiet handle inspects', () => {
+    // Plain and opening no gate: only the ungated signatures (libinjection SQL, quote-comment) read these.
+    for (const [value, ruleId] of [["admin'--", 'sqli-007'], ["x' or 'a' like 'a", 'sqli-006']] as const) {
+      const denial = denied(waf(post('application/json', JSON.stringify({ user: value }))) as Verdict)
+      expect(denial.rule).toBe(rules.sqli.id)
+      expect(matchesOf(denial.detail).map((m) => m.rule)).toContain(ruleId)
+      expect(matchesOf(denial.detail)[0].field).toBe('json.user')
+    }
+    // Ordinary prose on the same path is let through.
+    expect((waf(post('application/json', JSON.stringify({ comment: "I'll update my order and select a new size if needed. Thanks!" }))) as Verdict).kind).toBe('allow')
+  })
+
   it.each([
     [rules.sqli.id, get(`/api/items?id=${encodeURIComponent("1' OR '1'='1")}`), 'query.id'],
     [rules.xss.id, post('application/json', JSON.stringify({ comment: '<img src=x onerror=alert(1)>' })), 'json.comment'],

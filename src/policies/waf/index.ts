@@ -1,6 +1,6 @@
 import type { JsonObject } from '../../core/json.js'
 import { allow, definePolicy, deny, type Verdict } from '../define.js'
-import { handleFor, runEngine, type WafMatch } from './engine.js'
+import { handleFor, quietHandleFor, routerFor, runEngine, type WafMatch } from './engine.js'
 import { CleanHeaderCache, collectInputs, type ExclusionClassifier } from './inputs.js'
 import { families, ruleOfFamily, rules, type Family } from './rules.js'
 import { WafConfig, type WafExclusion } from './schema.js'
@@ -107,7 +107,8 @@ export const wafPolicy = definePolicy({
   needsBody: (config) => config.inspectBody,
   compile(config, deps) {
     const where = `routes[${deps.routeName}].policies.waf`
-    const handle = handleFor(config.paranoia)
+    const handles = { full: handleFor(config.paranoia), quiet: quietHandleFor(config.paranoia) }
+    const router = routerFor(config.paranoia)
     const exclusions = compileExclusions(config.exclusions)
     const timeoutMicros = Math.round(config.timeoutMs * 1000)
     const cleanHeaders = new CleanHeaderCache()
@@ -156,8 +157,8 @@ export const wafPolicy = definePolicy({
     }
 
     return function evaluateWaf(ctx): Verdict {
-      const inputs = collectInputs(ctx, config.inspectBody, classify, cleanHeaders)
-      const outcome = runEngine(handle, inputs.payloads, inputs.findings, config.paranoia, timeoutMicros, isExcluded)
+      const inputs = collectInputs(ctx, config.inspectBody, classify, cleanHeaders, router)
+      const outcome = runEngine(handles, inputs.payloads, inputs.findings, config.paranoia, timeoutMicros, isExcluded)
       const matches = outcome.matches
       let score = 0
       for (const m of matches) score += m.score

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { makeContext } from '../../testing/make-context.js'
-import { addressOf, collectInputs, decodePercent, isInert, isPlainPath } from './inputs.js'
+import { routerFor } from './engine.js'
+import { addressOf, collectInputs, decodePercent, isInert, isPlainPath, quietAddressOf } from './inputs.js'
 import { parseMultipart } from './multipart.js'
 import { scanXml } from './xml.js'
 
@@ -15,6 +16,16 @@ describe('collectInputs', () => {
     // Plain words with no keyword ("blue shirts") cannot carry syntax and are not inspected.
     expect(fieldsOf(inputs, addressOf.body)).toEqual({ 'json.address.line1': "1 O'Connell St (rear)", 'json.items[0].note': 'gift wrap, and a card' })
     expect(fieldsOf(inputs, addressOf.keys)).toEqual({})
+  })
+
+  it('sends plain values that open no gate to the quiet address, and the rest to the usual one', () => {
+    const body = { comment: "I'll update my order and select a new size if needed.", note: 'Handle with care & pack well', html: '<b>bold</b>', union: '1 union select password', fr: 'crème brûlée, s’il vous plaît' }
+    const ctx = makeContext({ method: 'POST', url: '/x?q=red+shoes+or+boots', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const inputs = collectInputs(ctx, true, undefined, undefined, routerFor(1))
+    expect(fieldsOf(inputs, quietAddressOf.body)).toEqual({ 'json.comment': body.comment, 'json.note': body.note })
+    // Markup, an open gate (union ... select) and non-ASCII text keep every signature.
+    expect(fieldsOf(inputs, addressOf.body)).toEqual({ 'json.html': body.html, 'json.union': body.union, 'json.fr': body.fr })
+    expect(fieldsOf(inputs, quietAddressOf.query)).toEqual({ 'query.q': 'red shoes or boots' })
   })
 
   it('decodes query arguments once, reads the referer query and cookies, and copies file-like parameters', () => {

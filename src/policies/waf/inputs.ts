@@ -3,6 +3,7 @@ import type { RequestContext } from '../../gateway/context.js'
 import type { Location, NativeCheck } from './ruleset/types.js'
 import { parseMultipart } from './multipart.js'
 import { scanXml } from './xml.js'
+import type { PlainRouter } from './alphabet.js'
 import RE2 from 're2'
 
 /** Most characters of one value inspected; the rest is not looked at (documented in the schema). */
@@ -21,7 +22,7 @@ const chunkOverlap = 256
 const groupSize = 200
 const headerCountLimit = 100
 
-/** libddwaf address of each location. */
+/** libddwaf address of each location (plain values of some locations may go to quietAddressOf instead). */
 export const addressOf: Record<Location, string> = {
   path: 'gh.path',
   rawpath: 'gh.rawpath',
@@ -34,6 +35,26 @@ export const addressOf: Record<Location, string> = {
   file: 'gh.file',
   command: 'gh.command',
   ua: 'gh.ua',
+}
+
+/**
+ * Locations whose plain values can go to a quiet address (alphabet.ts): a value that cannot open any
+ * gated signature is read there by only the signatures that have no gate, instead of by all of them.
+ * The others (paths, names, the `file`/`command` copies) are short or few.
+ */
+export const quietLocations = ['query', 'body', 'cookie', 'header'] as const satisfies readonly Location[]
+type QuietLocation = (typeof quietLocations)[number]
+
+/** The quiet address of each quiet location. */
+export const quietAddressOf: Record<QuietLocation, string> = {
+  query: 'gh.query.quiet',
+  body: 'gh.body.quiet',
+  cookie: 'gh.cookie.quiet',
+  header: 'gh.header.quiet',
+}
+
+function isQuietLocation(location: Location): location is QuietLocation {
+  return location === 'query' || location === 'body' || location === 'cookie' || location === 'header'
 }
 
 // Parameter names whose value is a file, page or include target: traversal and URLs in them are attacks.
@@ -117,6 +138,7 @@ class Collector {
   constructor(
     private readonly classify: ExclusionClassifier | undefined,
     private readonly cleanHeaders: CleanHeaderCache | undefined,
+    private readonly router: PlainRouter | undefined,
   ) {}
 
   add(location: Location, field: string, value: string): void {
@@ -152,7 +174,7 @@ class Collector {
       payload = {}
       this.payloads.set(cls, payload)
     }
-    const address = addressOf[location]
+    const address = isQuietLocation(location) && this.router?.route(text) === 'quiet' ? quietAddressOf[location] : addressOf[location]
     let groups = payload[address]
     if (groups === undefined) {
       groups = [{}]
@@ -507,7 +529,9 @@ function addBody(c: Collector, ctx: RequestContext): void {
   const text = bytes.toString('utf8')
   // A second request inside the body is what a CL/TE desync leaves behind. The pattern is anchored
   // on literal method names and bounded, so it stays linear.
-  if (requestLine.test(text.length > 8192 ? text.slice(0, 8192) : text)) c.flag('smuggled-request', 'body', text.slice(0, 60))
+  // The pattern needs " HTTP/", and most bodies have none: a plain search spares RE2's copy of the text.
+  const head = text.length > 8192 ? text.slice(0, 8192) : text
+  if (head.includes(' HTTP/') && requestLine.test(head)) c.flag('smuggled-request', 'body', text.slice(0, 60))
 
   if (isJsonType(type)) {
     // JSON is parsed whole (a cut document does not parse); its size is bounded by the body limit.
@@ -615,11 +639,12 @@ function splitTarget(url: string): { path: string; query: string } {
  * Referer, ...), cookies, and the body flattened to `field path → value` (JSON, urlencoded,
  * multipart, XML, else text). Reads the raw request target, not the gateway's normalised path,
  * because the normalisation would hide the traversal we look for. Linear in the input and bounded
- * by maxValueChars, maxTotalChars and maxFields.
+ * by maxValueChars, maxTotalChars and maxFields. With `router`, plain values that open no gate go to
+ * the quiet addresses (engine.ts reads them with the signatures that have no gate).
  */
-export function collectInputs(ctx: RequestContext, inspectBody: boolean, classify?: ExclusionClassifier, cleanHeaders?: CleanHeaderCache): WafInputs {
+export function collectInputs(ctx: RequestContext, inspectBody: boolean, classify?: ExclusionClassifier, cleanHeaders?: CleanHeaderCache, router?: PlainRouter): WafInputs {
   // Header values under an exclusion run in their own context, so they are never cached as clean.
-  const c = new Collector(classify, classify === undefined ? cleanHeaders : undefined)
+  const c = new Collector(classify, classify === undefined ? cleanHeaders : undefined, router)
   const { path, query } = splitTarget(ctx.url)
   const decodedPath = decodePercent(path, false)
   checkBytesOf(c, 'path', decodedPath)
