@@ -30,6 +30,7 @@ export async function startDemoUpstream(host = '127.0.0.1', port = 3001): Promis
         return res.end('<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><p>Admins only.</p></body></html>')
       }
       if (path === '/orders' && req.method === 'GET') return send(200, orders)
+      if (path === '/reports' && req.method === 'GET') return send(200, { period: 'this month', orders: orders.length, items: orders.reduce((n, o) => n + o.quantity, 0) })
       if (path === '/orders' && req.method === 'POST') {
         let input: { sku?: unknown; quantity?: unknown } = {}
         try {

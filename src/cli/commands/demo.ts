@@ -9,8 +9,18 @@ import { exitCodes, type Command } from '../io.js'
 const demoConfig = fileURLToPath(new URL('../../../examples/demo.yaml', import.meta.url))
 
 /** The lines `npm start` prints so a newcomer sees an allow, a 401, a 403 and `why` in a minute. */
-export function demoInstructions(gatewayUrl: string): string {
+export function demoInstructions(gatewayUrl: string, adminUrl?: string, adminToken = 'demo-admin-token-change-me'): string {
   const c = '-c examples/demo.yaml'
+  const consoleLines = adminUrl
+    ? [
+        `  # web console: ${adminUrl}/  (sign in with the admin token ${adminToken})`,
+        `  # developer portal: ${adminUrl}/portal  (sign in with a consumer key, e.g. demo-key-reader)`,
+        '  # 403 until reader-app subscribes to reports-api: request it in the portal, approve it in the',
+        '  # console (as admin, or as acme\'s tenant admin: demo-acme-admin-token), then call again:',
+        `  curl -i ${gatewayUrl}/reports -H 'X-API-Key: demo-key-reader'`,
+        '',
+      ]
+    : []
   return [
     '',
     `Gatehouse demo: gateway on ${gatewayUrl}, orders API behind it. Try:`,
@@ -27,6 +37,7 @@ export function demoInstructions(gatewayUrl: string): string {
     `  curl -i ${gatewayUrl}/v1/chat/completions -H 'Authorization: Bearer demo-key-acme' -H 'Content-Type: application/json' -d '{"model":"fast","messages":[{"role":"user","content":"Hello"}]}'`,
     `  curl -i ${gatewayUrl}/v1/chat/completions -H 'Authorization: Bearer demo-key-reader' -H 'Content-Type: application/json' -d '{"model":"fast","messages":[{"role":"user","content":"Hello"}]}'`,
     '',
+    ...consoleLines,
     '  # why was it denied? take the X-Request-Id of any response:',
     `  npx gatehouse why <request-id> ${c}`,
     `  npx gatehouse calls --denied ${c}`,
@@ -40,10 +51,10 @@ export function demoInstructions(gatewayUrl: string): string {
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'Run the demo: an orders API behind the gateway, with the curl lines to try',
-  usage: 'gatehouse demo [--listen host:port] [--upstream-port n]',
-  examples: ['gatehouse demo', 'gatehouse demo --listen 127.0.0.1:9080 --upstream-port 0'],
+  usage: 'gatehouse demo [--listen host:port] [--admin-listen host:port] [--upstream-port n]',
+  examples: ['gatehouse demo', 'gatehouse demo --listen 127.0.0.1:9080 --admin-listen 127.0.0.1:9081 --upstream-port 0'],
   async run(args, io) {
-    const { values } = parseCommandArgs(args, { listen: { type: 'string' }, 'upstream-port': { type: 'string' } }, false)
+    const { values } = parseCommandArgs(args, { listen: { type: 'string' }, 'admin-listen': { type: 'string' }, 'upstream-port': { type: 'string' } }, false)
     const upstreamPort = values['upstream-port'] === undefined ? 3001 : Number(values['upstream-port'])
     let upstream
     try {
@@ -55,14 +66,15 @@ export const demoCommand: Command = {
     const env = { ...io.env, DEMO_UPSTREAM: upstream.url, GATEHOUSE_LOG_LEVEL: io.env.GATEHOUSE_LOG_LEVEL ?? 'warn' }
     let gateway
     try {
-      gateway = await startGateway({ configFile: demoConfig, env, logger: createLogger(env), listen: values.listen })
+      gateway = await startGateway({ configFile: demoConfig, env, logger: createLogger(env), listen: values.listen, adminListen: values['admin-listen'] })
     } catch (error) {
       upstream.server.close()
       const message = isGatewayError(error) ? `${error.message}${error.remediation ? `\n${error.remediation}` : ''}` : (error as Error).message
-      io.stderr(`gatehouse demo: ${message}\n(is something else on port 8080? pass --listen 127.0.0.1:9080)\n`)
+      io.stderr(`gatehouse demo: ${message}\n(is something else on port 8080 or 8081? pass --listen 127.0.0.1:9080 --admin-listen 127.0.0.1:9081)\n`)
       return exitCodes.problems
     }
-    io.stdout(demoInstructions(gateway.url))
+    // Print the demo's own admin token only; an operator's token from the environment stays unprinted.
+    io.stdout(demoInstructions(gateway.url, gateway.adminUrl, io.env.GATEHOUSE_ADMIN_TOKEN ? '$GATEHOUSE_ADMIN_TOKEN' : undefined))
     const running = gateway
     return new Promise<number>((resolve) => {
       const stop = () => {
