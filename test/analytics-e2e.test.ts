@@ -82,9 +82,13 @@ describe('denial analytics through a real gateway', () => {
     expect(buckets.reduce((n, b) => n + b.status['401'], 0)).toBe(2)
     expect(buckets.reduce((n, b) => n + b.status['403'], 0)).toBe(3)
     expect(res.body.groups).toEqual([
-      { key: 'orders', total: 9, denied: 5, rate: 0.5556, previous: { total: 5, denied: 1, rate: 0.2 }, change: 0.3556 },
-      { key: null, total: 1, denied: 0, rate: 0, previous: { total: 0, denied: 0, rate: 0 }, change: null },
+      { key: 'orders', total: 9, denied: 5, rate: 0.5556, previous: { total: 5, denied: 1, rate: 0.2 }, change: 0.3556, buckets: expect.any(Array) },
+      { key: null, total: 1, denied: 0, rate: 0, previous: { total: 0, denied: 0, rate: 0 }, change: null, buckets: [0, 0, 0, 0] },
     ])
+    // Each group's denials per bucket, aligned with the buckets (what the console stacks).
+    const orders = (res.body.groups as { buckets: number[] }[])[0].buckets
+    expect(orders).toHaveLength(4)
+    expect(orders.reduce((a, b) => a + b, 0)).toBe(5)
     const top = res.body.top as { layer: string; rule: string; count: number }[]
     expect(top[0]).toEqual({ layer: 'authz', rule: 'missing-scope', count: 3 })
     expect(top[1]).toMatchObject({ layer: 'authn', count: 2 })
@@ -104,7 +108,7 @@ describe('denial analytics through a real gateway', () => {
     // acme-app 2, acme-reader 3; the unrouted call never got as far as knowing its tenant.
     expect((res.body.buckets as { total: number }[])[0].total).toBe(5)
     const globex = await api('/api/analytics/denials?since=1h&bucket=1h&by=consumer', globexAdminToken)
-    expect(globex.body.groups).toEqual([{ key: 'globex-app', total: 2, denied: 0, rate: 0, previous: { total: 0, denied: 0, rate: 0 }, change: null }])
+    expect(globex.body.groups).toEqual([{ key: 'globex-app', total: 2, denied: 0, rate: 0, previous: { total: 0, denied: 0, rate: 0 }, change: null, buckets: expect.any(Array) }])
     expect(globex.body.top).toEqual([])
   })
 

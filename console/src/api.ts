@@ -149,8 +149,8 @@ export interface DenialGroup {
   rate: number
   previous: { total: number; denied: number; rate: number }
   change: number | null
-  /** Denials per bucket, aligned with the report's buckets, when the gateway sends them. */
-  buckets?: number[]
+  /** Denials per bucket, aligned with the report's buckets. */
+  buckets: number[]
 }
 
 export interface DenialReport {

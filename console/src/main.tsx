@@ -15,6 +15,7 @@ import { NotFound } from './pages/NotFound.js'
 
 // Loaded on demand: the dashboard carries the chart library, the portal is for consumers only.
 const Dashboard = lazy(() => import('./pages/Dashboard.js').then((m) => ({ default: m.Dashboard })))
+const AiUsage = lazy(() => import('./pages/AiUsage.js').then((m) => ({ default: m.AiUsage })))
 const Portal = lazy(() => import('./portal/Portal.js').then((m) => ({ default: m.Portal })))
 const loading = <div className="splash" role="status">Loading…</div>
 
@@ -26,6 +27,7 @@ function Console() {
           <Route index element={<Suspense fallback={loading}><Dashboard /></Suspense>} />
           <Route path="calls" element={<Calls />} />
           <Route path="calls/:id" element={<CallPage />} />
+          <Route path="ai" element={<Suspense fallback={loading}><AiUsage /></Suspense>} />
           <Route path="approvals" element={<Approvals />} />
           <Route path="consumers" element={<Consumers />} />
           <Route path="consumers/new" element={<NewConsumerPage />} />

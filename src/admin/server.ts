@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import FindMyWay from 'find-my-way'
+import type { z } from 'zod'
 import type { GatehouseConfig } from '../config/schema.js'
 import type { Logger } from '../core/logger.js'
 import { readBodyBounded } from '../gateway/body.js'
@@ -136,40 +137,62 @@ export async function startAdminServer(
     if (endpoint.adminOnly && principal.role !== 'admin') {
       return problem(res, 403, 'Not permitted', `Only admin tokens may ${endpoint.method} ${endpoint.path}; this is a ${principal.role} token.`)
     }
+    const input = await readInput(req, res, url, endpoint)
+    if (!input) return
+    const { query, body } = input
+    const audit = (action: string, target: string, detail: Record<string, unknown> = {}) => {
+      options.logger.info({ audit: { actor: principal.name, role: principal.role, action, target, ...detail } }, 'admin action')
+      deps.onAudit?.({ time: Date.now(), actor: principal.name, role: principal.role, action, target, detail })
+    }
+    const result = await endpoint.handle({ principal, params: found.params as Record<string, string>, query, body, audit }, deps)
+    sendResult(req, res, result)
+  }
+
+  /**
+   * Reads and validates an endpoint's query and body (JSON, or text of the listed types), or
+   * answers 400/413/415 naming each bad field and returns undefined.
+   */
+  async function readInput(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    endpoint: { query?: z.ZodType; body?: z.ZodType; textBody?: { types: readonly string[]; maxBytes: number } },
+  ): Promise<{ query: Record<string, unknown>; body: unknown } | undefined> {
+    const invalid = (title: string, error: z.ZodError) => {
+      const issues = error.issues.map((i) => ({ field: i.path.join('.') || String((i as { keys?: string[] }).keys ?? ''), message: i.message }))
+      problem(res, 400, title, issues.map((i) => `${i.field}: ${i.message}`).join('; '), { errors: issues })
+      return undefined
+    }
     let query: unknown = Object.fromEntries(url.searchParams)
     if (endpoint.query) {
       const parsed = endpoint.query.safeParse(query)
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || String((i as { keys?: string[] }).keys ?? ''), message: i.message }))
-        return problem(res, 400, 'Invalid query', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { errors: issues })
-      }
+      if (!parsed.success) return invalid('Invalid query', parsed.error)
       query = parsed.data
     }
     let body: unknown
     if (endpoint.textBody) {
       const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
       if (!endpoint.textBody.types.includes(type)) {
-        return problem(res, 415, 'Unsupported media type', `Send the body as ${endpoint.textBody.types.slice(0, 2).join(' or ')}.`)
+        problem(res, 415, 'Unsupported media type', `Send the body as ${endpoint.textBody.types.slice(0, 2).join(' or ')}.`)
+        return undefined
       }
       const raw = await readText(req, endpoint.textBody.maxBytes)
-      if (!raw.ok) return problem(res, raw.status, raw.status === 413 ? 'Body too large' : 'Invalid body', raw.message)
+      if (!raw.ok) {
+        problem(res, raw.status, raw.status === 413 ? 'Body too large' : 'Invalid body', raw.message)
+        return undefined
+      }
       body = raw.text
     } else if (endpoint.body) {
       const raw = await readJson(req)
-      if (!raw.ok) return problem(res, raw.status, raw.status === 413 ? 'Body too large' : 'Invalid JSON', raw.message)
-      const parsed = endpoint.body.safeParse(raw.value)
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || String((i as { keys?: string[] }).keys ?? ''), message: i.message }))
-        return problem(res, 400, 'Invalid body', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { errors: issues })
+      if (!raw.ok) {
+        problem(res, raw.status, raw.status === 413 ? 'Body too large' : 'Invalid JSON', raw.message)
+        return undefined
       }
+      const parsed = endpoint.body.safeParse(raw.value)
+      if (!parsed.success) return invalid('Invalid body', parsed.error)
       body = parsed.data
     }
-    const audit = (action: string, target: string, detail: Record<string, unknown> = {}) => {
-      options.logger.info({ audit: { actor: principal.name, role: principal.role, action, target, ...detail } }, 'admin action')
-      deps.onAudit?.({ time: Date.now(), actor: principal.name, role: principal.role, action, target, detail })
-    }
-    const result = await endpoint.handle({ principal, params: found.params as Record<string, string>, query: query as Record<string, unknown>, body, audit }, deps)
-    sendResult(req, res, result)
+    return { query: query as Record<string, unknown>, body }
   }
 
   function sendResult(req: IncomingMessage, res: ServerResponse, result: AdminResult): void {
@@ -191,27 +214,10 @@ export async function startAdminServer(
     if (!check.ok) {
       return problem(res, 401, 'API key required', check.reason === 'missing' ? 'Send your API key as X-API-Key: <key> or Authorization: Bearer <key>.' : 'The API key is not valid.', {}, { 'www-authenticate': 'ApiKey realm="gatehouse-portal"' })
     }
-    let query: unknown = Object.fromEntries(url.searchParams)
-    if (endpoint.query) {
-      const parsed = endpoint.query.safeParse(query)
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || String((i as { keys?: string[] }).keys ?? ''), message: i.message }))
-        return problem(res, 400, 'Invalid query', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { errors: issues })
-      }
-      query = parsed.data
-    }
-    let body: unknown
-    if (endpoint.body) {
-      const raw = await readJson(req)
-      if (!raw.ok) return problem(res, raw.status, raw.status === 413 ? 'Body too large' : 'Invalid JSON', raw.message)
-      const parsed = endpoint.body.safeParse(raw.value)
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || String((i as { keys?: string[] }).keys ?? ''), message: i.message }))
-        return problem(res, 400, 'Invalid body', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { errors: issues })
-      }
-      body = parsed.data
-    }
-    sendResult(req, res, await endpoint.handle({ consumer: check.consumer, params: found.params as Record<string, string>, query: query as Record<string, unknown>, body }, deps))
+    const input = await readInput(req, res, url, endpoint)
+    if (!input) return
+    const { query, body } = input
+    sendResult(req, res, await endpoint.handle({ consumer: check.consumer, params: found.params as Record<string, string>, query, body }, deps))
   }
 
   const { host, port } = parseListen(options.listen ?? admin.listen)

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import type { Denial } from '../core/denial.js'
 import type { JsonObject } from '../core/json.js'
 import type { RequestContext } from '../gateway/context.js'
-import { decisionHeader, renderProblem, type ExplainLevel } from '../gateway/respond.js'
+import { renderProblem, sendProblemBody, type ExplainLevel } from '../gateway/respond.js'
 
 /** Extension members a denial shows at every explain level (`detail.problem`), if any. */
 export function problemMembers(denial: Denial): JsonObject | undefined {
@@ -20,20 +20,7 @@ export function sendProblemWithMembers(res: ServerResponse, ctx: RequestContext,
   const members = problemMembers(denial)
   if (members) for (const [key, value] of Object.entries(members)) if (!(key in body)) body[key] = value
   if (openAiError) body.error = openAiErrorOf(body, members)
-  const payload = JSON.stringify(body)
-  const headers: Record<string, string | number> = {
-    ...ctx.responseHeaders,
-    ...denial.headers,
-    'content-type': 'application/problem+json',
-    'content-length': Buffer.byteLength(payload),
-    'cache-control': 'no-store',
-    'gatehouse-decision': decisionHeader(denial),
-    'x-request-id': ctx.id,
-  }
-  if (closeConnection) headers.connection = 'close'
-  res.writeHead(denial.status, headers)
-  res.end(ctx.method === 'HEAD' ? undefined : payload)
-  return Buffer.byteLength(payload)
+  return sendProblemBody(res, ctx, denial, body, closeConnection)
 }
 
 /**

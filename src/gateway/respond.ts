@@ -39,7 +39,12 @@ function genericDetail(denial: Denial): string {
 
 /** Sends a denial as `application/problem+json` with the decision headers. */
 export function sendDenial(res: ServerResponse, ctx: RequestContext, denial: Denial, level: ExplainLevel, closeConnection: boolean): number {
-  const payload = JSON.stringify(renderProblem(denial, ctx, level))
+  return sendProblemBody(res, ctx, denial, renderProblem(denial, ctx, level), closeConnection)
+}
+
+/** Sends an already rendered problem body for a denial, with the decision headers. */
+export function sendProblemBody(res: ServerResponse, ctx: RequestContext, denial: Denial, body: JsonObject, closeConnection: boolean): number {
+  const payload = JSON.stringify(body)
   const headers: Record<string, string | number> = {
     ...ctx.responseHeaders,
     ...denial.headers,

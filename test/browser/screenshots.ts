@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core'
 import { ensureConsoleBuilt, launchBrowser, packageRoot } from '../../src/testing/browser.js'
 import type { CallRecord } from '../../src/store/types.js'
 import { keyOf, seedTraffic, startConsoleFixture, tokens } from './fixture.js'
+import { seedAiHistory, startAiConsoleFixture } from './ai-fixture.js'
 
 const out = join(packageRoot(), 'docs', 'screenshots')
 mkdirSync(out, { recursive: true })
@@ -50,14 +51,14 @@ try {
   const res = await request(`${fixture.consoleUrl}/portal/api/subscriptions`, { method: 'POST', headers: { 'x-api-key': keyOf('acme-new'), 'content-type': 'application/json' }, body: JSON.stringify({ api: 'orders-api' }) })
   await res.body.dump()
   const only = process.argv.slice(2)
-  const shoot = async (name: string, path: string, options: { token?: string; key?: string; width?: number; height?: number; ready: (page: Page) => Promise<unknown>; fullPage?: boolean }) => {
+  const shoot = async (name: string, path: string, options: { token?: string; key?: string; width?: number; height?: number; ready: (page: Page) => Promise<unknown>; fullPage?: boolean; base?: string }) => {
     if (only.length > 0 && !only.includes(name)) return
     const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 860 }, deviceScaleFactor: 1 })
     // Signed in the way the sign-in forms leave it (a string: this file is not compiled with DOM types).
     const seed = [options.token ? `sessionStorage.setItem('gatehouse.adminToken', ${JSON.stringify(options.token)})` : '', options.key ? `sessionStorage.setItem('gatehouse.portalKey', ${JSON.stringify(options.key)})` : '']
     await context.addInitScript({ content: seed.join(';') })
     const page = await context.newPage()
-    await page.goto(`${fixture.consoleUrl}${path}`)
+    await page.goto(`${options.base ?? fixture.consoleUrl}${path}`)
     await options.ready(page)
     await page.waitForTimeout(300)
     await page.screenshot({ path: join(out, `${name}.png`), fullPage: options.fullPage ?? true })
@@ -92,6 +93,29 @@ try {
   await shoot('portal', '/portal', { key: keyOf('acme-reader'), ready: (p) => p.locator('[data-api="orders-api"]').waitFor() })
   await shoot('portal-openapi', '/portal/apis/orders-api', { key: keyOf('acme-reader'), ready: (p) => p.getByRole('heading', { name: 'Operations' }).waitFor() })
   await shoot('phone-dashboard', '/', { token: tokens.admin, width: 390, height: 844, ready: charts })
+
+  // AI usage: a second gateway with an ai route and two fake providers (list prices), a few
+  // real calls, then 30 days of synthetic history copied from them.
+  if (only.length === 0 || only.includes('ai-usage')) {
+    const listPrices = { 'gpt-4o-mini': { input: 0.15, output: 0.6 }, 'gpt-4o': { input: 2.5, output: 10 } }
+    const ai = await startAiConsoleFixture(listPrices)
+    try {
+      const sent = [
+        await ai.chat('acme-app', 'smart', 'Draft a reply to the customer about the late delivery'),
+        await ai.chat('acme-app', 'fast', 'Classify this order note'),
+        await ai.chat('acme-reader', 'fast', 'Summarise last week of orders'),
+        await ai.chat('globex-app', 'local', 'Translate the invoice header'),
+        await ai.chat('globex-app', 'fast', 'Extract the address'),
+      ]
+      await ai.gateway.store!.flush()
+      const templates = (await Promise.all(sent.map((r) => ai.gateway.store!.get(r.requestId)))).filter((c): c is CallRecord => c !== null && c.ai !== undefined)
+      const written = await seedAiHistory(ai, templates, listPrices, 30)
+      console.log(`ai history: ${written} calls from ${templates.length} real ones`)
+      await shoot('ai-usage', '/ai', { base: ai.consoleUrl, token: tokens.admin, ready: (p) => p.locator('[data-testid="ai-by-consumer"]').waitFor().then(() => p.locator('.recharts-surface').first().waitFor()) })
+    } finally {
+      await ai.close()
+    }
+  }
 } finally {
   await browser.close()
   await fixture.close()

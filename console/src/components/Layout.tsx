@@ -7,6 +7,7 @@ import { ErrorBoundary } from './ErrorBoundary.js'
 const links = [
   { to: '/', label: 'Dashboard', end: true },
   { to: '/calls', label: 'Calls' },
+  { to: '/ai', label: 'AI usage' },
   { to: '/approvals', label: 'Approvals' },
   { to: '/consumers', label: 'Consumers & keys' },
   { to: '/routes', label: 'Routes & upstreams' },

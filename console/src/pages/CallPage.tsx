@@ -2,7 +2,8 @@ import { Fragment, useState, type ReactNode } from 'react'
 import { Link, useParams } from 'react-router'
 import type { CallDetail } from '../api.js'
 import { useSession } from '../session.js'
-import { CopyButton, Loading, useLoad, PageHeader, ProblemBox, StatusBadge, TableWrap, VerdictBadge, formatMs } from '../components/ui.js'
+import { CopyButton, Loading, useLoad, PageHeader, ProblemBox, StatusBadge, TableWrap, VerdictBadge, formatMs, formatNumber } from '../components/ui.js'
+import { formatUsd, type WithAi } from './ai-facts.js'
 
 function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -18,7 +19,7 @@ export function CallPage() {
   const { call } = useSession()
   const [open, setOpen] = useState<Set<number>>(new Set())
   const { data, error } = useLoad(async (signal) => {
-    const detail = await call<CallDetail>(`/api/calls/${encodeURIComponent(id)}`, { signal })
+    const detail = await call<CallDetail & { call: WithAi }>(`/api/calls/${encodeURIComponent(id)}`, { signal })
     // The deciding layer's facts are what an operator opens first: show them open.
     const deny = detail.explanation.rows.findIndex((r) => r.verdict === 'DENY')
     setOpen(new Set(deny >= 0 ? [deny] : []))
@@ -76,6 +77,28 @@ export function CallPage() {
             </div>
           ) : null}
           {explanation.see ? <p className="hint">Reference: {explanation.see}</p> : null}
+        </section>
+      ) : null}
+      {c.ai ? (
+        <section className="card" aria-labelledby="ai-title" data-testid="ai-facts">
+          <h2 id="ai-title">AI usage</h2>
+          <dl className="facts">
+            <Fact label="Model">
+              <code>{`${c.ai.provider}/${c.ai.model}`}</code>
+              {c.ai.requested !== `${c.ai.provider}/${c.ai.model}` ? <span className="muted"> (asked for {c.ai.requested})</span> : null}
+            </Fact>
+            <Fact label="Tokens in / out">
+              {formatNumber(c.ai.promptTokens)} / {formatNumber(c.ai.completionTokens)} ({formatNumber(c.ai.totalTokens)} in all)
+            </Fact>
+            <Fact label="Counted by">{c.ai.estimated ? 'the gateway (the provider reported no usage): an estimate' : 'the provider'}</Fact>
+            <Fact label="Cost">{c.ai.costUsd === null ? 'no price for this model' : formatUsd(c.ai.costUsd)}</Fact>
+            <Fact label="First byte to the client">{formatMs(c.ai.firstByteMs)}</Fact>
+            <Fact label="Kind">
+              {c.ai.operation ?? 'chat'}
+              {c.ai.stream ? ', streamed' : ''}
+              {c.ai.fallbacks ? `, after ${c.ai.fallbacks} fallback${c.ai.fallbacks > 1 ? 's' : ''}` : ''}
+            </Fact>
+          </dl>
         </section>
       ) : null}
       <section className="card" aria-labelledby="trace-title">

@@ -3,6 +3,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router'
 import { qs, type CallSummary, type RouteView } from '../api.js'
 import { useSession } from '../session.js'
 import { Empty, Loading, PageHeader, ProblemBox, StatusBadge, TableWrap, formatMs, formatTime, useLoad } from '../components/ui.js'
+import { AiFactsInline, type WithAi } from './ai-facts.js'
 
 export const layers = ['request-id', 'ip', 'cors', 'body', 'waf', 'authn', 'subscription', 'authz', 'csrf', 'rate-limit', 'transform', 'upstream', 'gateway', 'allow']
 const filterKeys = ['status', 'route', 'consumer', 'tenant', 'layer', 'denied', 'since', 'from'] as const
@@ -33,7 +34,7 @@ export function Calls() {
   const filters = readFilters(params)
   const filterKey = JSON.stringify(filters)
   const [draft, setDraft] = useState<Filters>(filters)
-  const [rows, setRows] = useState<CallSummary[]>([])
+  const [rows, setRows] = useState<(CallSummary & WithAi)[]>([])
   const [fresh, setFresh] = useState<Set<string>>(new Set())
   const [tail, setTail] = useState<TailState>('off')
   const navigate = useNavigate()
@@ -53,7 +54,7 @@ export function Calls() {
   })
 
   const list = useLoad(
-    async (signal) => (await call<{ calls: CallSummary[]; note?: string }>(`/api/calls${qs({ ...apiQuery(filters), limit: 100 })}`, { signal })),
+    async (signal) => (await call<{ calls: (CallSummary & WithAi)[]; note?: string }>(`/api/calls${qs({ ...apiQuery(filters), limit: 100 })}`, { signal })),
     [filterKey],
   )
   useEffect(() => {
@@ -70,9 +71,9 @@ export function Calls() {
     source.onopen = () => setTail('live')
     source.onerror = () => setTail(source.readyState === EventSource.CLOSED ? 'error' : 'connecting')
     source.addEventListener('call', (event) => {
-      let summary: CallSummary
+      let summary: CallSummary & WithAi
       try {
-        summary = JSON.parse((event as MessageEvent<string>).data) as CallSummary
+        summary = JSON.parse((event as MessageEvent<string>).data) as CallSummary & WithAi
       } catch {
         return
       }
@@ -214,6 +215,7 @@ export function Calls() {
                     <Link to={`/calls/${encodeURIComponent(c.requestId)}`} onClick={(e) => e.stopPropagation()}>
                       <span className="method">{c.method}</span> {c.path}
                     </Link>
+                    {c.ai ? <AiFactsInline ai={c.ai} /> : null}
                   </td>
                   <td>{c.route ?? <span className="muted">—</span>}</td>
                   <td>{c.consumer ?? <span className="muted">anonymous</span>}</td>

@@ -1,7 +1,7 @@
 import { useState } from 'react'
 import { Link } from 'react-router'
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, ReferenceArea, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
-import { qs, type CallSummary, type DenialAlert, type DenialReport } from '../api.js'
+import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
+import { qs, type DenialAlert, type DenialReport } from '../api.js'
 import { useSession } from '../session.js'
 import { Empty, Loading, PageHeader, ProblemBox, TableWrap, formatNumber, formatPercent, formatTime, useLoad } from '../components/ui.js'
 
@@ -46,63 +46,32 @@ function coloursOf(keys: string[]): Map<string, string> {
   }
   return colours
 }
-/** Denials fetched to draw the stacked charts when the report has no per-bucket groups. */
-const sampleSize = 1000
-
 interface Series {
   keys: string[]
   rows: Record<string, number | string>[]
-  /** True when built from the newest denials instead of exact counts. */
-  sampled: boolean
-  /** Oldest call of a truncated sample: the chart is exact only after it. */
-  sampleFrom?: number
 }
-
-const isDenial = (status: number) => status === 401 || status === 403 || status === 429
 
 function label(key: string | null): string {
   return key ?? '(none)'
 }
 
-/**
- * Denials per bucket per group. Uses the report's per-bucket counts when the gateway sends them;
- * otherwise it counts the newest denials it was given, which is exact while there are fewer
- * than the sample size.
- */
-function buildSeries(report: DenialReport, sample: CallSummary[], keyOf: (c: CallSummary) => string | null): Series {
+/** Denials per bucket per group: the report's own per-group series, the smallest groups as `other`. */
+function buildSeries(report: DenialReport): Series {
   const withDenials = report.groups.filter((g) => g.denied > 0)
-  const top = withDenials.slice(0, maxSeries)
-  const keys = top.map((g) => label(g.key))
-  const others = withDenials.length > maxSeries
-  if (others) keys.push('other')
-  const starts = report.buckets.map((b) => Date.parse(b.start))
+  const keys = withDenials.slice(0, maxSeries).map((g) => label(g.key))
+  if (withDenials.length > maxSeries) keys.push('other')
   const rows: Record<string, number | string>[] = report.buckets.map((b) => {
     const row: Record<string, number | string> = { t: Date.parse(b.start) }
     for (const k of keys) row[k] = 0
     return row
   })
-  const exact = report.groups.every((g) => Array.isArray(g.buckets) && g.buckets.length === report.buckets.length)
-  if (exact) {
-    for (const g of withDenials) {
-      const k = keys.includes(label(g.key)) ? label(g.key) : 'other'
-      g.buckets!.forEach((n, i) => {
-        rows[i][k] = (rows[i][k] as number) + n
-      })
-    }
-    return { keys, rows, sampled: false }
+  for (const g of withDenials) {
+    const k = keys.includes(label(g.key)) ? label(g.key) : 'other'
+    g.buckets.forEach((n, i) => {
+      if (rows[i]) rows[i][k] = (rows[i][k] as number) + n
+    })
   }
-  for (const call of sample) {
-    if (!isDenial(call.status)) continue
-    let i = starts.length - 1
-    while (i > 0 && starts[i] > call.time) i--
-    if (i < 0 || call.time < starts[0]) continue
-    const name = label(keyOf(call))
-    const k = keys.includes(name) ? name : others ? 'other' : name
-    if (!(k in rows[i])) continue
-    rows[i][k] = (rows[i][k] as number) + 1
-  }
-  const truncated = sample.length >= sampleSize
-  return { keys, rows, sampled: true, sampleFrom: truncated ? sample[sample.length - 1]?.time : undefined }
+  return { keys, rows }
 }
 
 function tickFormatter(bucketMs: number) {
@@ -126,10 +95,7 @@ function Delta({ now, before, invert = true }: { now: number; before: number | n
 }
 
 function StackedChart({ title, series, bucketMs, id }: { title: string; series: Series; bucketMs: number; id: string }) {
-  // Buckets that end before the sample starts have no data in it: shade them instead of showing zero.
-  const from = series.sampleFrom
   const colours = coloursOf(series.keys)
-  const unsampled = from === undefined ? [] : series.rows.filter((r) => (r.t as number) + bucketMs <= from)
   return (
     <section className="card chart-card" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{title}</h2>
@@ -147,16 +113,10 @@ function StackedChart({ title, series, bucketMs, id }: { title: string; series: 
               {series.keys.map((k) => (
                 <Bar key={k} dataKey={k} stackId="d" fill={colours.get(k)} isAnimationActive={false} />
               ))}
-              {unsampled.length > 0 ? (
-                <ReferenceArea x1={unsampled[0].t} x2={unsampled[unsampled.length - 1].t} fill="#adb5bd" fillOpacity={0.15} label={{ value: 'older than the sample', fontSize: 11, fill: '#5d6673' }} />
-              ) : null}
             </BarChart>
           </ResponsiveContainer>
         </div>
       )}
-      {series.sampleFrom !== undefined && series.keys.length > 0 ? (
-        <p className="hint">Drawn from the newest {formatNumber(sampleSize)} denials (back to {formatTime(series.sampleFrom)}); the totals above count every call.</p>
-      ) : null}
     </section>
   )
 }
@@ -167,14 +127,13 @@ export function Dashboard() {
   const { data, error, loading, reload } = useLoad(
     async (signal) => {
       const base = { since: period.since, bucket: period.bucket }
-      const [byLayer, byRule, byRoute, alerts, sample] = await Promise.all([
+      const [byLayer, byRule, byRoute, alerts] = await Promise.all([
         call<DenialReport>(`/api/analytics/denials${qs({ ...base, by: 'layer' })}`, { signal }),
         call<DenialReport>(`/api/analytics/denials${qs({ ...base, by: 'rule' })}`, { signal }),
         call<DenialReport>(`/api/analytics/denials${qs({ ...base, by: 'route' })}`, { signal }),
         call<{ enabled: boolean; alerts: DenialAlert[] }>('/api/analytics/alerts', { signal }).catch(() => ({ enabled: false, alerts: [] })),
-        call<{ calls: CallSummary[] }>(`/api/calls${qs({ denied: 'true', since: period.since, limit: sampleSize })}`, { signal }),
       ])
-      return { byLayer, byRule, byRoute, alerts, sample: sample.calls }
+      return { byLayer, byRule, byRoute, alerts }
     },
     [period.since],
   )
@@ -205,7 +164,7 @@ export function Dashboard() {
   if (error) return (<>{header}<ProblemBox error={error} /></>)
   if (!data) return (<>{header}<Loading what="Loading analytics" /></>)
 
-  const { byLayer, byRule, byRoute, alerts, sample } = data
+  const { byLayer, byRule, byRoute, alerts } = data
   const total = byLayer.buckets.reduce((s, b) => s + b.total, 0)
   const denied = byLayer.buckets.reduce((s, b) => s + b.denied, 0)
   const s401 = byLayer.buckets.reduce((s, b) => s + b.status[401], 0)
@@ -215,8 +174,8 @@ export function Dashboard() {
   const prevDenied = byLayer.groups.reduce((s, g) => s + g.previous.denied, 0)
   const rate = total ? denied / total : 0
   const prevRate = prevTotal ? prevDenied / prevTotal : null
-  const layerSeries = buildSeries(byLayer, sample, (c) => c.layer)
-  const ruleSeries = buildSeries(byRule, sample, (c) => c.rule)
+  const layerSeries = buildSeries(byLayer)
+  const ruleSeries = buildSeries(byRule)
   const trend = byLayer.buckets.map((b) => ({ t: Date.parse(b.start), total: b.total, denied: b.denied }))
 
   return (
