@@ -156,6 +156,7 @@ function seedLog() {
         denial: denied && outcome.layer !== 'upstream'
           ? JSON.stringify({ status: outcome.status, layer: outcome.layer, rule: `${outcome.layer}.${outcome.rule}`, message: 'denied', remediation: 'see the docs' })
           : null,
+        ai: null,
       })
     }
   })
