@@ -13,6 +13,9 @@ import { createServer } from 'node:net'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32)
+// Rounds over every target, interleaved: on a small shared machine one 5 s sample can be off by
+// 30% or more, so each target's median round is reported (and the ratios come from medians).
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3))
 const work = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
 const children = []
 
@@ -170,22 +173,28 @@ routes:
     ['gatehouse: key auth + WAF + call log (1 KB POST)', `${guarded}/`, postScript],
     ['node minimal proxy (1 KB POST)', `http://127.0.0.1:${minimalPort}/`, postScript],
   ]
-  console.log(`wrk -t1 -c${connections} -d${seconds}s on loopback (after a 1 s warm-up each), node ${process.version}\n`)
-  const results = []
-  for (const [name, url, script] of cases) {
-    wrk(url, script, 1) // warm-up: JIT and connection pools, not counted
-    const r = wrk(url, script)
-    results.push({ name, ...r })
+  console.log(`wrk -t1 -c${connections} -d${seconds}s on loopback (after a 1 s warm-up each), median of ${rounds} interleaved rounds, node ${process.version}\n`)
+  const samples = new Map(cases.map(([name]) => [name, []]))
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, url, script] of cases) {
+      if (round === 0) wrk(url, script, 1) // warm-up: JIT and connection pools, not counted
+      samples.get(name).push(wrk(url, script))
+    }
   }
+  const results = cases.map(([name]) => {
+    const sorted = [...samples.get(name)].sort((a, b) => a.rps - b.rps)
+    const median = sorted[Math.floor(sorted.length / 2)]
+    return { name, ...median, spread: sorted.length > 1 ? `${Math.round(sorted[0].rps)}–${Math.round(sorted[sorted.length - 1].rps)}` : '' }
+  })
   const by = (name) => results.find((r) => r.name === name)
   const direct = by('direct upstream (nginx static)').rps
   const nginx = by('nginx reverse proxy').rps
   const minimal = by('node:http + undici minimal proxy').rps
   const pad = (s, n) => String(s).padEnd(n)
-  console.log(`${pad('target', 50)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('×direct', 9)}${pad('×nginx', 9)}×node-min`)
+  console.log(`${pad('target', 50)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('×direct', 9)}${pad('×nginx', 9)}×node-min   (req/s range over rounds)`)
   for (const r of results) {
     const base = r.name.includes('POST') ? by('node minimal proxy (1 KB POST)').rps : minimal
-    console.log(`${pad(r.name, 50)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad((r.rps / direct).toFixed(2), 9)}${pad((r.rps / nginx).toFixed(2), 9)}${(r.rps / base).toFixed(2)}${r.non2xx ? `  (${r.non2xx} non-2xx!)` : ''}${r.errors ? `  errors: ${r.errors}` : ''}`)
+    console.log(`${pad(r.name, 50)}${pad(Math.round(r.rps), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad((r.rps / direct).toFixed(2), 9)}${pad((r.rps / nginx).toFixed(2), 9)}${(r.rps / base).toFixed(2)}${r.spread ? `   (${r.spread})` : ''}${r.non2xx ? `  (${r.non2xx} non-2xx!)` : ''}${r.errors ? `  errors: ${r.errors}` : ''}`)
   }
   const minimalPost = by('node minimal proxy (1 KB POST)').rps
   const targets = [

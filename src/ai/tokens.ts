@@ -9,8 +9,15 @@ let loading: Promise<Tokenizer> | undefined
  * that needs an estimate does not pay for it; counting functions load it on demand otherwise.
  */
 export function preloadTokenizer(): Promise<Tokenizer> {
-  loading ??= import('gpt-tokenizer')
+  loading ??= import('gpt-tokenizer').then((module) => (loaded = module))
   return loading
+}
+
+let loaded: Tokenizer | undefined
+
+/** The tokenizer once loaded, for callers that can stay synchronous when it is. */
+export function loadedTokenizer(): Tokenizer | undefined {
+  return loaded
 }
 
 /** Tokens in a piece of text (o200k_base, OpenAI's current encoding: an estimate for other providers). */

@@ -48,7 +48,7 @@ export function createSqliteReads(prepared: (sql: string) => Database.Statement)
   /**
    * The index a call list walks, newest first; every choice stops after `limit` matches.
    * - No filter, or one route, consumer or status filter alone: the planner's choice
-   *   (`calls_time`, or that column's own index, where every entry is a match).
+   *   (`calls_console` read by time, or that column's own index, where every entry is a match).
    * - Otherwise (denied, layer, tenant, several filters): `calls_console`, which checks every
    *   filter on the index entry and reads a row only when it matches, so a rare or impossible
    *   match costs one pass over the index rather than a read of every wide row — unless one of

@@ -2,6 +2,7 @@ import type { JsonObject } from '../../core/json.js'
 import type { RequestContext } from '../../gateway/context.js'
 import { allow, definePolicy, deny, type Verdict } from '../define.js'
 import { allowListFor, isModelAllowed } from './allow.js'
+import { preloadTokenizer } from '../../ai/tokens.js'
 import { isOverTokenLimit, promptText } from './prompt.js'
 import { rules } from './rules.js'
 import { ModelsConfig } from './schema.js'
@@ -29,7 +30,9 @@ export const modelsPolicy = definePolicy({
   },
   compile(config) {
     const { maxPromptBytes, maxPromptTokens } = config
-    return function evaluateModels(ctx: RequestContext): Verdict {
+    // Start loading the token tables now, so requests do not wait for them.
+    if (maxPromptTokens !== undefined) void preloadTokenizer().catch(() => undefined)
+    return function evaluateModels(ctx: RequestContext): Verdict | Promise<Verdict> {
       if (ctx.method !== 'POST') return allow()
       const body = readJsonBody(ctx)
       if (body === undefined) {
@@ -66,18 +69,26 @@ export const modelsPolicy = definePolicy({
             detail: { model, promptBytes: bytes, problem: { limitBytes: maxPromptBytes, promptBytes: bytes } },
           })
         }
-        if (maxPromptTokens !== undefined && isOverTokenLimit(text, maxPromptTokens)) {
-          return deny(rules.tooManyPromptTokens, {
-            message: `The prompt has more than ${maxPromptTokens} tokens, the most this route accepts.`,
-            detail: { model, problem: { limitTokens: maxPromptTokens } },
-          })
+        if (maxPromptTokens !== undefined) {
+          const over = isOverTokenLimit(text, maxPromptTokens)
+          const decide = (isOver: boolean): Verdict => isOver
+            ? deny(rules.tooManyPromptTokens, {
+                message: `The prompt has more than ${maxPromptTokens} tokens, the most this route accepts.`,
+                detail: { model, problem: { limitTokens: maxPromptTokens } },
+              })
+            : allowWith(ctx, detail, body)
+          return typeof over === 'boolean' ? decide(over) : over.then(decide)
         }
       }
-      // Later layers and the gateway read the body parsed once, here.
-      return ctx.json === undefined ? allow({ detail, json: body }) : allow({ detail })
+      return allowWith(ctx, detail, body)
     }
   },
 })
+
+/** Later layers and the gateway read the body parsed once, here. */
+function allowWith(ctx: RequestContext, detail: JsonObject, body: Record<string, unknown>): Verdict {
+  return ctx.json === undefined ? allow({ detail, json: body }) : allow({ detail })
+}
 
 /** The parsed JSON object body: what the body policy parsed, else parsed here. */
 function readJsonBody(ctx: RequestContext): Record<string, unknown> | undefined {

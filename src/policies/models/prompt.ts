@@ -1,4 +1,4 @@
-import { isWithinTokenLimit } from 'gpt-tokenizer'
+import { loadedTokenizer, preloadTokenizer } from '../../ai/tokens.js'
 
 /** Deepest nesting of content parts read; OpenAI bodies are two levels deep. */
 const maxDepth = 4
@@ -28,9 +28,13 @@ export function promptText(body: Record<string, unknown>): string {
 
 /**
  * True when `text` has more than `limit` tokens (o200k). Never tokenizes a text too short to
- * reach the limit (a token is at least one character), and stops counting once past it.
+ * reach the limit (a token is at least one character), and stops counting once past it. The
+ * token tables (tens of MB) load on first need, so gateways without prompt limits never pay
+ * for them; until they are loaded the answer is a promise.
  */
-export function isOverTokenLimit(text: string, limit: number): boolean {
+export function isOverTokenLimit(text: string, limit: number): boolean | Promise<boolean> {
   if (text.length <= limit) return false
-  return isWithinTokenLimit(text, limit, { disallowedSpecial: new Set() }) === false
+  const over = (tokenizer: NonNullable<ReturnType<typeof loadedTokenizer>>) => tokenizer.isWithinTokenLimit(text, limit, { disallowedSpecial: new Set() }) === false
+  const tokenizer = loadedTokenizer()
+  return tokenizer ? over(tokenizer) : preloadTokenizer().then(over)
 }
