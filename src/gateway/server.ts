@@ -35,6 +35,8 @@ import { resolveRequestId } from './request-id.js'
 import { answerAiRequest, type AiLogFacts } from '../ai/gateway.js'
 import { closeAiConnections } from '../ai/engine.js'
 import { preloadTokenizer } from '../ai/tokens.js'
+import { aiCallsOf } from '../ai/replay-usage.js'
+import { replayBudgetUsage } from '../policies/budget/index.js'
 import { problemMembers, sendProblemWithMembers } from '../ai/problem.js'
 import type { AiCallFacts } from '../store/types.js'
 
@@ -105,6 +107,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         // Write failures keep rows queued and retry; the operator learns of it here.
         onProblem: (problem) => logger.warn({ store: problem }, 'call log: write problem (rows stay queued and are retried)'),
       })
+  // In-memory budget counters would start empty: replay this month's AI usage from the call log
+  // before serving, so a restart never hands out a fresh budget.
+  const budgetRoutes = runtime.routes.filter((r) => r.ai !== undefined && (r.config.policies as Record<string, unknown>).budget !== undefined).map((r) => r.name)
+  if (store && budgetRoutes.length > 0) {
+    const started = performance.now()
+    try {
+      const replayed = await replayBudgetUsage(shared, budgetRoutes, (route, since, until) => aiCallsOf(store, route, since, until), clock.now())
+      if (replayed > 0) logger.info({ calls: replayed, ms: Math.round(performance.now() - started) }, 'budget counters restored from the call log')
+    } catch (error) {
+      logger.warn({ err: error }, 'budget counters could not be restored from the call log; they start from zero')
+    }
+  }
   // Observability is set up once per process; a reload does not change it (documented on the key).
   const observabilityConfig = first.config.observability
   const observability = observabilityConfig.metrics.enabled || observabilityConfig.tracing.enabled || observabilityConfig.accessLog

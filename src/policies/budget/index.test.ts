@@ -8,7 +8,7 @@ import { makeDeps } from '../../testing/make-deps.js'
 import { allowOf, denialOf } from '../../testing/verdicts.js'
 import type { PolicyDeps, Verdict } from '../define.js'
 import { closeAllRedisClients } from '../rate-limit/redis.js'
-import { budgetPolicy, chargeBudget, periodBounds } from './index.js'
+import { budgetPolicy, chargeBudget, periodBounds, replayBudgetUsage } from './index.js'
 import { BudgetConfig } from './schema.js'
 
 const acme: Identity = { consumer: 'acme-app', tenant: 'acme', method: 'key', scopes: [] }
@@ -24,6 +24,21 @@ function setup(raw: Record<string, unknown>, overrides: Partial<PolicyDeps> = {}
 }
 
 describe('budget policy (memory)', () => {
+  it('replays logged calls into the periods they fell in: earlier days count for the month only', async () => {
+    const { call, deps } = setup({ quotas: [{ per: 'consumer', period: 'day', tokens: 100 }, { per: 'consumer', period: 'month', tokens: 150 }] })
+    const now = deps.clock.now()
+    async function* calls() {
+      yield { time: now - 3 * 86_400_000, consumer: 'acme-app', tenant: 'acme', clientIp: '127.0.0.1', totalTokens: 120, costUsd: null }
+      yield { time: now - 3_600_000, consumer: 'acme-app', tenant: 'acme', clientIp: '127.0.0.1', totalTokens: 20, costUsd: null }
+    }
+    expect(await replayBudgetUsage(deps.shared, ['ai'], () => calls(), now)).toBe(2)
+    // Today: 20 of 100; this month: 140 of 150.
+    expect(allowOf(call()).detail).toEqual({
+      'quota:consumer:day': { subject: 'acme-app', usedTokens: 20, limitTokens: 100 },
+      'quota:consumer:month': { subject: 'acme-app', usedTokens: 140, limitTokens: 150 },
+    })
+  })
+
   it('allows until a token quota is used, then answers 429 with Retry-After to the end of the UTC day and the quota', async () => {
     const { call, charge } = setup({ quotas: [{ per: 'consumer', period: 'day', tokens: 100 }] })
     expect(allowOf(call()).detail).toEqual({ 'quota:consumer:day': { subject: 'acme-app', usedTokens: 0, limitTokens: 100 } })

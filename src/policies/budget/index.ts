@@ -36,7 +36,10 @@ export interface BudgetSubject {
 
 /** Charges a finished call to the counters of the route's budget. */
 export interface BudgetCharger {
-  charge(subject: BudgetSubject, usage: { totalTokens: number; costUsd: number | null }): Promise<void>
+  /** `at`: when the call happened (default now); a call of an earlier period counts only in the periods it fell in. */
+  charge(subject: BudgetSubject, usage: { totalTokens: number; costUsd: number | null }, at?: number): Promise<void>
+  /** True when the counters live in this process (and so start empty after a restart). */
+  readonly inMemory: boolean
 }
 
 const chargerSlot = (route: string) => `budget:charger:${route}`
@@ -57,6 +60,32 @@ export async function chargeBudget(shared: Map<string, unknown>, route: string, 
 }
 
 /** Start of the UTC day or month holding `now`, and the start of the next one. */
+/**
+ * Memory counters start empty when the gateway starts; without this a restart would hand every
+ * consumer a fresh monthly budget. Replays the AI calls of this month that the call log holds
+ * (up to `before`, when this process started serving) into the routes' in-memory counters.
+ * Redis counters outlive restarts on their own and are left alone. Returns the calls replayed.
+ */
+export async function replayBudgetUsage(
+  shared: Map<string, unknown>,
+  routes: readonly string[],
+  readCalls: (route: string, since: number, until: number) => AsyncIterable<{ time: number; consumer: string | null; tenant: string | null; clientIp: string; totalTokens: number; costUsd: number | null }>,
+  before: number,
+): Promise<number> {
+  let replayed = 0
+  const since = periodBounds(before, 'month').start
+  for (const route of routes) {
+    const charger = shared.get(chargerSlot(route)) as BudgetCharger | undefined
+    if (!charger?.inMemory) continue
+    for await (const call of readCalls(route, since, before)) {
+      const identity: Identity | undefined = call.consumer === null ? undefined : { consumer: call.consumer, ...(call.tenant === null ? {} : { tenant: call.tenant }), method: 'replay', scopes: [] }
+      await charger.charge({ identity, clientIp: call.clientIp }, { totalTokens: call.totalTokens, costUsd: call.costUsd }, call.time)
+      replayed++
+    }
+  }
+  return replayed
+}
+
 export function periodBounds(now: number, period: Period): { start: number; end: number } {
   const d = new Date(now)
   if (period === 'day') {
@@ -127,13 +156,16 @@ export const budgetPolicy = definePolicy({
     }
 
     const charger: BudgetCharger = {
-      async charge(subject, usage) {
+      inMemory: storeKind === 'memory',
+      async charge(subject, usage, at) {
         const charges: Charge[] = []
         const seen = new Set<string>()
         const now = deps.clock.now()
-        for (const applied of applicable(subject, now)) {
+        for (const applied of applicable(subject, at ?? now)) {
           if (seen.has(applied.key)) continue
           seen.add(applied.key)
+          // A period already over (a replayed call of an earlier day) is never read again.
+          if (applied.resetAt <= now - 86_400_000) continue
           const amount = applied.limit.kind === 'quota' ? usage.totalTokens : usage.costUsd === null ? 0 : Math.round(usage.costUsd * 1e6)
           // A day key outlives its day by a day, so a late read near midnight still finds it.
           if (amount > 0) charges.push({ key: applied.key, amount, ttlMs: applied.resetAt - now + 86_400_000 })
