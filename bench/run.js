@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { orderBody } from './order-body.js'
 import { createServer } from 'node:net'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -145,20 +146,7 @@ routes:
   const keyScript = join(work, 'key.lua')
   writeFileSync(keyScript, `wrk.headers["X-API-Key"] = "${key}"\n`)
   const postScript = join(work, 'post.lua')
-  // A realistic 1 KB order: ids, numbers, prose with apostrophes and ampersands, an address.
-  const order = {
-    id: 'ord_01HF3Z8Q7G', currency: 'EUR', total: 49.48,
-    customer: { name: "Miles O'Brien", email: 'miles.obrien@example.com', phone: '+1 555 0100' },
-    address: { line1: '12 Select Court', line2: 'Apt 4', city: 'Springfield', zip: '12345', country: 'US' },
-    items: [
-      { sku: 'TSHIRT-M-BLUE', qty: 2, price: 19.99, note: "Please gift wrap, it's a birthday present" },
-      { sku: 'MUG-WHITE', qty: 1, price: 9.5, note: 'Handle with care & pack well' },
-    ],
-    comment: "I'll update my order and select a new size if needed. Thanks!",
-    coupon: 'SPRING-2024', tags: ['gift', 'priority'],
-  }
-  let body = JSON.stringify(order)
-  body = JSON.stringify({ ...order, notes: 'Delivery between 9 and 5 on weekdays. Leave with the neighbour at number 14 if nobody answers.'.repeat(8).slice(0, 1024 - body.length - 12) })
+  const body = orderBody
   writeFileSync(postScript, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["X-API-Key"] = "${key}"\nwrk.body = [[${body}]]\n`)
 
   const cases = [

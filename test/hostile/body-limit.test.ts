@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { startTestGateway, type TestGateway } from '../../src/testing/start-gateway.js'
-import { startUpstream, type TestUpstream } from '../../src/testing/start-upstream.js'
-import { expectStillServing, hostileConfig, problemOf, sendRaw } from './raw-http.js'
+import type { TestGateway } from '../../src/testing/start-gateway.js'
+import type { TestUpstream } from '../../src/testing/start-upstream.js'
+import { expectStillServing, problemOf, sendRaw, useHostileGateway } from './raw-http.js'
 
 // The /upload route buffers bodies for its policies with a 64-byte limit. Whatever the size
 // and however the client cuts the body into chunks, the upstream must get exactly the bytes
@@ -11,14 +11,7 @@ import { expectStillServing, hostileConfig, problemOf, sendRaw } from './raw-htt
 let upstream: TestUpstream
 let gateway: TestGateway
 
-beforeAll(async () => {
-  upstream = await startUpstream()
-  gateway = await startTestGateway(hostileConfig(upstream.url))
-})
-afterAll(async () => {
-  await gateway.close(100)
-  await upstream.close()
-})
+useHostileGateway((started) => ({ gateway, upstream } = started))
 
 const limit = 64
 const jsonBody = fc.integer({ min: 0, max: 140 }).map((n) => JSON.stringify({ a: 'x'.repeat(n) }))

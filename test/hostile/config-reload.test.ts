@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestGateway, type TestGateway } from '../../src/testing/start-gateway.js'
-import { startUpstream, type TestUpstream } from '../../src/testing/start-upstream.js'
-import { expectStillServing, hostileConfig } from './raw-http.js'
+import { describe, expect, it } from 'vitest'
+import type { TestGateway } from '../../src/testing/start-gateway.js'
+import type { TestUpstream } from '../../src/testing/start-upstream.js'
+import { expectStillServing, useHostileGateway } from './raw-http.js'
 
 // A config edit is input too: a broken or hostile file must be refused with located
 // problems while the running gateway keeps its last good config (SPEC §1).
@@ -9,14 +9,7 @@ import { expectStillServing, hostileConfig } from './raw-http.js'
 let upstream: TestUpstream
 let gateway: TestGateway
 
-beforeAll(async () => {
-  upstream = await startUpstream()
-  gateway = await startTestGateway(hostileConfig(upstream.url))
-})
-afterAll(async () => {
-  await gateway.close(100)
-  await upstream.close()
-})
+useHostileGateway((started) => ({ gateway, upstream } = started))
 
 const aliasBomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 11 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`)].join('\n')
 

@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startTestGateway, type TestGateway } from '../../src/testing/start-gateway.js'
-import { startUpstream, type TestUpstream } from '../../src/testing/start-upstream.js'
-import { expectStillServing, hostileConfig, problemOf, sendRaw } from './raw-http.js'
+import { describe, expect, it } from 'vitest'
+import type { TestGateway } from '../../src/testing/start-gateway.js'
+import type { TestUpstream } from '../../src/testing/start-upstream.js'
+import { problemOf, sendRaw, useHostileGateway } from './raw-http.js'
 
 // Request smuggling works when two parsers disagree on where a request ends. The gateway's
 // defence: refuse every ambiguous framing, and close the connection whenever it answers
@@ -10,17 +10,7 @@ import { expectStillServing, hostileConfig, problemOf, sendRaw } from './raw-htt
 let upstream: TestUpstream
 let gateway: TestGateway
 
-beforeAll(async () => {
-  upstream = await startUpstream()
-  gateway = await startTestGateway(hostileConfig(upstream.url))
-})
-afterAll(async () => {
-  await gateway.close(100)
-  await upstream.close()
-})
-afterEach(async () => {
-  await expectStillServing(gateway.url, upstream)
-})
+useHostileGateway((started) => ({ gateway, upstream } = started), { checkAfterEach: true })
 
 const smuggled = 'GET /public/smuggled HTTP/1.1\r\nHost: x\r\n\r\n'
 const sawSmuggledSince = (before: number) => upstream.requests.slice(before).some((r) => r.url.includes('smuggled') || r.body.toString('latin1').includes('smuggled'))

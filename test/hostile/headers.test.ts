@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startTestGateway, type TestGateway } from '../../src/testing/start-gateway.js'
-import { startUpstream, type TestUpstream } from '../../src/testing/start-upstream.js'
-import { expectStillServing, hostileConfig, problemOf, sendRaw } from './raw-http.js'
+import { describe, expect, it } from 'vitest'
+import type { TestGateway } from '../../src/testing/start-gateway.js'
+import type { TestUpstream } from '../../src/testing/start-upstream.js'
+import { problemOf, sendRaw, useHostileGateway } from './raw-http.js'
 
 // Credentials are the headers most worth attacking: invalid UTF-8, huge or duplicated values
 // must end in an explained 401, never a 500 or a request the upstream sees.
@@ -9,17 +9,7 @@ import { expectStillServing, hostileConfig, problemOf, sendRaw } from './raw-htt
 let upstream: TestUpstream
 let gateway: TestGateway
 
-beforeAll(async () => {
-  upstream = await startUpstream()
-  gateway = await startTestGateway(hostileConfig(upstream.url))
-})
-afterAll(async () => {
-  await gateway.close(100)
-  await upstream.close()
-})
-afterEach(async () => {
-  await expectStillServing(gateway.url, upstream)
-})
+useHostileGateway((started) => ({ gateway, upstream } = started), { checkAfterEach: true })
 
 const keyedGet = (headers: string) => `GET /keyed/x HTTP/1.1\r\nHost: x\r\n${headers}\r\n`
 

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { startTestGateway, type TestGateway } from '../../src/testing/start-gateway.js'
-import { startUpstream, type TestUpstream } from '../../src/testing/start-upstream.js'
-import { expectStillServing, hostileConfig, problemOf, sendRaw } from './raw-http.js'
+import type { TestGateway } from '../../src/testing/start-gateway.js'
+import type { TestUpstream } from '../../src/testing/start-upstream.js'
+import { problemOf, sendRaw, useHostileGateway } from './raw-http.js'
 
 // `/admin` and `/admin/*` deny every client by ip; `/public/*` has no policy. A path trick
 // that slipped past the router would show up as an upstream request that a permissive
@@ -12,17 +12,7 @@ import { expectStillServing, hostileConfig, problemOf, sendRaw } from './raw-htt
 let upstream: TestUpstream
 let gateway: TestGateway
 
-beforeAll(async () => {
-  upstream = await startUpstream()
-  gateway = await startTestGateway(hostileConfig(upstream.url))
-})
-afterAll(async () => {
-  await gateway.close(100)
-  await upstream.close()
-})
-afterEach(async () => {
-  await expectStillServing(gateway.url, upstream)
-})
+useHostileGateway((started) => ({ gateway, upstream } = started), { checkAfterEach: true })
 
 /** How the most permissive upstream could read a path it receives. */
 function permissiveReading(url: string): string {

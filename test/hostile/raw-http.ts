@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { connect } from 'node:net'
 import { request } from 'undici'
-import type { TestUpstream } from '../../src/testing/start-upstream.js'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { startTestGateway, type TestGateway } from '../../src/testing/start-gateway.js'
+import { startUpstream, type TestUpstream } from '../../src/testing/start-upstream.js'
 
 /** One HTTP/1.1 response read off a raw socket. */
 export interface RawResponse {
@@ -165,4 +167,22 @@ routes:
     upstream: app
     policies: { body: { maxBytes: 64, types: [ application/json ] } }
 `
+}
+
+/**
+ * Starts an upstream and a gateway on `hostileConfig` for the test file (closed after it), hands
+ * them to `set`, and with `checkAfterEach` proves after every test that the gateway still serves.
+ */
+export function useHostileGateway(set: (started: { gateway: TestGateway; upstream: TestUpstream }) => void, options: { checkAfterEach?: boolean } = {}): void {
+  let started: { gateway: TestGateway; upstream: TestUpstream } | undefined
+  beforeAll(async () => {
+    const upstream = await startUpstream()
+    started = { upstream, gateway: await startTestGateway(hostileConfig(upstream.url)) }
+    set(started)
+  })
+  afterAll(async () => {
+    await started?.gateway.close(100)
+    await started?.upstream.close()
+  })
+  if (options.checkAfterEach) afterEach(async () => { if (started) await expectStillServing(started.gateway.url, started.upstream) })
 }

@@ -2,8 +2,8 @@ import { connect, type Socket } from 'node:net'
 import type { IncomingMessage } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestGateway, type TestGateway } from '../../src/testing/start-gateway.js'
-import { startUpstream, type TestUpstream } from '../../src/testing/start-upstream.js'
-import { expectStillServing, hostileConfig, sendRaw } from './raw-http.js'
+import type { TestUpstream } from '../../src/testing/start-upstream.js'
+import { expectStillServing, hostileConfig, sendRaw, useHostileGateway } from './raw-http.js'
 
 // The first tests run with the default limits (10 s headers, 60 s whole request) and cover what a
 // slow or vanishing client must not be able to do meanwhile: starve other clients, or get a
@@ -13,14 +13,7 @@ import { expectStillServing, hostileConfig, sendRaw } from './raw-http.js'
 let upstream: TestUpstream
 let gateway: TestGateway
 
-beforeAll(async () => {
-  upstream = await startUpstream()
-  gateway = await startTestGateway(hostileConfig(upstream.url))
-})
-afterAll(async () => {
-  await gateway.close(100)
-  await upstream.close()
-})
+useHostileGateway((started) => ({ gateway, upstream } = started))
 
 function open(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {

@@ -193,6 +193,27 @@ export function PageHeader({ title, subtitle, actions }: { title: string; subtit
 }
 
 /** Triggers a file download of `text` (export, OpenAPI documents). */
+/** A page's period selector and Refresh button (the `actions` of a PageHeader). */
+export function PeriodActions<P extends { since: string; label: string }>({ id, periods, value, onChange, onRefresh }: { id: string; periods: readonly P[]; value: P; onChange: (period: P) => void; onRefresh: () => void }) {
+  return (
+    <>
+      <label className="inline-label" htmlFor={id}>
+        Period
+      </label>
+      <select id={id} value={value.since} onChange={(e) => onChange(periods.find((p) => p.since === e.target.value) ?? value)}>
+        {periods.map((p) => (
+          <option key={p.since} value={p.since}>
+            {p.label}
+          </option>
+        ))}
+      </select>
+      <button type="button" className="button small" onClick={onRefresh}>
+        Refresh
+      </button>
+    </>
+  )
+}
+
 export function downloadText(filename: string, text: string, type: string): void {
   const url = URL.createObjectURL(new Blob([text], { type }))
   const a = document.createElement('a')

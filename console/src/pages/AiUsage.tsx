@@ -3,7 +3,7 @@ import { Link } from 'react-router'
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import { qs } from '../api.js'
 import { useSession } from '../session.js'
-import { Empty, Loading, PageHeader, ProblemBox, TableWrap, formatNumber, formatPercent, useLoad } from '../components/ui.js'
+import { Empty, Loading, PageHeader, ProblemBox, TableWrap, formatNumber, formatPercent, useLoad, PeriodActions } from '../components/ui.js'
 import { formatUsd } from './ai-facts.js'
 
 /** Sums of AI calls, as GET /api/analytics/ai gives them (src/admin/routes/ai-usage.ts). */
@@ -223,23 +223,7 @@ export function AiUsage() {
     <PageHeader
       title="AI usage"
       subtitle={me.role === 'tenant-admin' && me.tenant ? `Tokens and cost of AI calls in tenant ${me.tenant}.` : 'Tokens and cost of AI calls, by consumer, tenant and model.'}
-      actions={
-        <>
-          <label className="inline-label" htmlFor="ai-period">
-            Period
-          </label>
-          <select id="ai-period" value={period.since} onChange={(e) => setPeriod(periods.find((p) => p.since === e.target.value) ?? periods[1])}>
-            {periods.map((p) => (
-              <option key={p.since} value={p.since}>
-                {p.label}
-              </option>
-            ))}
-          </select>
-          <button type="button" className="button small" onClick={reload}>
-            Refresh
-          </button>
-        </>
-      }
+      actions={<PeriodActions id="ai-period" periods={periods} value={period} onChange={setPeriod} onRefresh={reload} />}
     />
   )
   if (error) return (<>{header}<ProblemBox error={error} /></>)

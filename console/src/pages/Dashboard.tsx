@@ -3,7 +3,7 @@ import { Link } from 'react-router'
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import { qs, type DenialAlert, type DenialReport } from '../api.js'
 import { useSession } from '../session.js'
-import { Empty, Loading, PageHeader, ProblemBox, TableWrap, formatNumber, formatPercent, formatTime, useLoad } from '../components/ui.js'
+import { Empty, Loading, PageHeader, ProblemBox, TableWrap, formatNumber, formatPercent, formatTime, useLoad, PeriodActions } from '../components/ui.js'
 
 const periods = [
   { since: '1h', bucket: '5m', label: 'Last hour' },
@@ -142,23 +142,7 @@ export function Dashboard() {
     <PageHeader
       title="Dashboard"
       subtitle="Who is being denied, by what, since when."
-      actions={
-        <>
-          <label className="inline-label" htmlFor="period">
-            Period
-          </label>
-          <select id="period" value={period.since} onChange={(e) => setPeriod(periods.find((p) => p.since === e.target.value) ?? periods[1])}>
-            {periods.map((p) => (
-              <option key={p.since} value={p.since}>
-                {p.label}
-              </option>
-            ))}
-          </select>
-          <button type="button" className="button small" onClick={reload}>
-            Refresh
-          </button>
-        </>
-      }
+      actions={<PeriodActions id="period" periods={periods} value={period} onChange={setPeriod} onRefresh={reload} />}
     />
   )
   if (error) return (<>{header}<ProblemBox error={error} /></>)
